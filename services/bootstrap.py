@@ -25,6 +25,7 @@ from projections.runner import BatchListener, RebuildResult, ReportingDatabase
 from services.application import Mentoring
 from services.auth import TokenStore
 from services.config import DEFAULT_TEMPORAL_ADDRESS, Settings, database_url_of
+from services.embedded import cipher_key_from, start_embedded_postgres
 from services.idempotency import IdempotencyStore
 from services.persistence import postgres_env
 from services.runtime import Runtime
@@ -41,8 +42,6 @@ from workflows.worker import MAX_CONCURRENT_ACTIVITIES, run_worker
 def with_database(settings: Settings) -> Settings:
     """The settings, with the embedded database (and its cipher key) filled in when
     no MENTORING_DATABASE_URL is given."""
-    from services.embedded import cipher_key_from, start_embedded_postgres
-
     if settings.database_url is not None:
         return settings
     return replace(
