@@ -2,7 +2,7 @@
 outbox, the token and idempotency stores and the Temporal clients from Settings,
 and hands them to the processes (`up`, `api`, `worker`, `relay`, `project`,
 `rebuild`). Below it, `workflows/` and `projections/` take what they are given and
-construct none of these (DESIGN.md, "Layers").
+construct none of these (README, "Layout").
 
 Every function here needs MENTORING_DATABASE_URL, except `with_database`, which
 fills it in with the embedded PostgreSQL; they raise ConfigError without it.

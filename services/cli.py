@@ -157,9 +157,7 @@ def api_only(settings: Settings) -> None:
 def check(settings: Settings, database_only: bool = False) -> int:
     from workflows.connect import temporal_reachable
 
-    if settings.database_url is None:
-        raise ConfigError("MENTORING_DATABASE_URL must be set")
-    psycopg.connect(settings.database_url, connect_timeout=5).close()
+    psycopg.connect(database_url_of(settings), connect_timeout=5).close()
     if (
         settings.temporal_address
         and not database_only
