@@ -335,7 +335,8 @@ class Relationship(Aggregate):
         actor: Actor,
     ) -> None:
         """Record that a meeting happened (never its content). The first makes the
-        relationship active and sets the planned end; any meeting clears a stall."""
+        relationship active and records the planned end it fixes; any meeting clears a
+        stall."""
         self._require("log a meeting", PAIRED_STATES)
         MeetingMode(mode)
         if not 1 <= duration_minutes <= MAX_MEETING_MINUTES:
