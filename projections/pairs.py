@@ -8,10 +8,9 @@ only the columns a table stores are written back.
 """
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from domain.durations import parse_duration
+from domain.relationship import Relationship
 
 Row = dict[str, Any]
 
@@ -98,7 +97,7 @@ def new_pair(event: Any) -> Row:
 
 def fold_pair(row: Row, event: Any, position: int) -> None:
     """Apply one Relationship event (not `Requested`) to its row, in place."""
-    handler = _HANDLERS.get(type(event).__name__)
+    handler = _HANDLERS.get(type(event))
     if handler is not None:
         handler(row, event)
     row["version"] = event.originator_version
@@ -133,12 +132,12 @@ def _back_to_requested(counter: str) -> Callable[[Row, Any], None]:
 
 
 def _meeting_logged(row: Row, e: Any) -> None:
-    if e.planned_duration is not None:
+    if e.planned_end is not None:
         row.update(
             state="active",
             first_meeting_at=e.timestamp,
             first_meeting_on=e.held_on,
-            planned_end=e.timestamp + parse_duration(e.planned_duration),
+            planned_end=e.planned_end,
         )
     _add(row, "meetings_count")
     _add(row, f"meetings_{e.mode}")
@@ -163,28 +162,24 @@ def _ended(row: Row, e: Any) -> None:
     row.update(state="ended", end_kind=e.kind, ended_at=e.timestamp, paused=False)
 
 
-def _extended(row: Row, e: Any) -> None:
-    until: datetime = e.until
-    row.update(planned_end=until, end_due=False)
-
-
-_HANDLERS: dict[str, Callable[[Row, Any], None]] = {
-    "MentorInvited": _mentor_invited,
-    "Matched": _matched,
-    "InvitationAccepted": _accepted,
-    "InvitationDeclined": _back_to_requested("invitations_declined"),
-    "InvitationLapsed": _back_to_requested("invitations_lapsed"),
-    "InvitationWithdrawn": _back_to_requested("invitations_withdrawn"),
-    "MeetingLogged": _meeting_logged,
-    "AgreementRecorded": lambda row, e: row.update(agreement_recorded_at=e.timestamp),
-    "StallFlagged": _stall_flagged,
-    "StallCleared": _stall_cleared,
-    "Escalated": lambda row, e: row.update(escalated=True, escalated_at=e.timestamp),
-    "Paused": lambda row, e: row.update(paused=True),
-    "Resumed": lambda row, e: row.update(paused=False),
-    "Extended": _extended,
-    "MidpointDue": lambda row, e: row.update(midpoint_due=True),
-    "EndOfSchemeDue": lambda row, e: row.update(end_due=True),
-    "Ended": _ended,
-    "Rematched": lambda row, e: row.update(state="rematched", rematched_to=e.new_relationship_id),
+R = Relationship
+_HANDLERS: dict[type[Relationship.Event], Callable[[Row, Any], None]] = {
+    R.MentorInvited: _mentor_invited,
+    R.Matched: _matched,
+    R.InvitationAccepted: _accepted,
+    R.InvitationDeclined: _back_to_requested("invitations_declined"),
+    R.InvitationLapsed: _back_to_requested("invitations_lapsed"),
+    R.InvitationWithdrawn: _back_to_requested("invitations_withdrawn"),
+    R.MeetingLogged: _meeting_logged,
+    R.AgreementRecorded: lambda row, e: row.update(agreement_recorded_at=e.timestamp),
+    R.StallFlagged: _stall_flagged,
+    R.StallCleared: _stall_cleared,
+    R.Escalated: lambda row, e: row.update(escalated=True, escalated_at=e.timestamp),
+    R.Paused: lambda row, e: row.update(paused=True),
+    R.Resumed: lambda row, e: row.update(paused=False),
+    R.Extended: lambda row, e: row.update(planned_end=e.planned_end, end_due=False),
+    R.MidpointDue: lambda row, e: row.update(midpoint_due=True),
+    R.EndOfSchemeDue: lambda row, e: row.update(end_due=True),
+    R.Ended: _ended,
+    R.Rematched: lambda row, e: row.update(state="rematched", rematched_to=e.new_relationship_id),
 }

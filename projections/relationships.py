@@ -6,6 +6,7 @@ from typing import Any
 
 from psycopg import Cursor
 
+from domain.relationship import Relationship
 from projections.events import ALL_RELATIONSHIP_TOPICS
 from projections.pairs import PAIR_COLUMNS, Row, fold_pair, new_pair
 from projections.view import (
@@ -28,7 +29,7 @@ def fold_pairs(
     ids = {event.originator_id for event, _ in events}
     rows = load_rows(curs, name, "id", ids)
     for event, position in events:
-        if type(event).__name__ == "Requested":
+        if isinstance(event, Relationship.Requested):
             rows[event.originator_id] = new_pair(event)
         fold_pair(rows[event.originator_id], event, position)
     replace_rows(curs, name, "id", columns, rows)

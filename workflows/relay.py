@@ -24,7 +24,6 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import BaseProjectionRunner, Projection
@@ -33,37 +32,33 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from domain.durations import parse_duration
+from domain.lifecycle import LIFECYCLE_EVENTS
 from domain.relationship import Relationship
-from workflows.clock import LIFECYCLE_EVENTS
 from workflows.model import RECORD_SIGNAL, TASK_QUEUE, LifecycleEvent
 from workflows.workflow import RelationshipWorkflow, RelationshipWorkflowInput
 
 log = logging.getLogger(__name__)
 
-LIFECYCLE_TOPICS = tuple(get_topic(getattr(Relationship, name)) for name in LIFECYCLE_EVENTS)
+LIFECYCLE_TOPICS = tuple(get_topic(event_class) for event_class in LIFECYCLE_EVENTS)
 
 # Calls to Temporal under way at once.
 WINDOW = 100
 MAX_BACKOFF = 5.0
 
 
-def lifecycle_event(domain_event: DomainEventProtocol[UUID]) -> LifecycleEvent:
-    """The signal for a recorded relationship event: ids, version, name and times."""
-    recorded: Any = domain_event  # a Relationship event; its attributes are its arguments
-    name = type(recorded).__name__
-    occurred_at: datetime = recorded.timestamp
+def lifecycle_event(domain_event: Relationship.Event) -> LifecycleEvent:
+    """The signal for a recorded relationship event: ids, version, the event class's
+    name, when it was recorded, and the planned end it recorded (the first meeting
+    and an extension record one)."""
     planned_end: datetime | None = None
-    if name == "MeetingLogged" and recorded.planned_duration is not None:
-        # The first meeting fixes the planned end, exactly as the aggregate does.
-        planned_end = occurred_at + parse_duration(recorded.planned_duration)
-    elif name == "Extended":
-        planned_end = recorded.until
+    match domain_event:
+        case Relationship.MeetingLogged() | Relationship.Extended():
+            planned_end = domain_event.planned_end
     return LifecycleEvent(
         relationship_id=str(domain_event.originator_id),
         version=domain_event.originator_version,
-        name=name,
-        occurred_at=occurred_at,
+        name=type(domain_event).__name__,
+        occurred_at=domain_event.timestamp,
         planned_end=planned_end,
     )
 
