@@ -7,7 +7,7 @@ dropped from the answer. Times and dates stay the ISO 8601 strings the views mad
 so checking an answer never changes its bytes. Named values are the domain's enums.
 
 Reports answer with a response of their own (JSON or CSV), which FastAPI passes on
-unchecked: their models describe the JSON, and tests/e2e/test_openapi.py holds the
+unchecked: their models describe the JSON, and tests/e2e/test_report_answers.py holds the
 served reports to them.
 """
 
@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from domain.actors import Role
 from domain.matching import MatchBasis
@@ -52,10 +53,14 @@ class Answer(BaseModel):
 
 
 class Health(Answer):
+    """The process is up."""
+
     status: Literal["ok"]
 
 
 class Readiness(Answer):
+    """Whether each service the API needs answers."""
+
     ready: bool
     checks: Annotated[dict[str, bool], Field(description="`database`, and `temporal` if set")]
 
@@ -64,6 +69,8 @@ class Readiness(Answer):
 
 
 class IssuedToken(Answer):
+    """A new bearer token."""
+
     token: Annotated[str, Field(description="the bearer token; shown this once only")]
     role: Role
     label: str
@@ -73,11 +80,15 @@ class IssuedToken(Answer):
 
 
 class Cohort(Answer):
+    """A cohort, with how many doctors in it may take part."""
+
     name: str
     eligible_count: int
 
 
 class Objective(Answer):
+    """A SMART objective: the metric it measures, and the target it is held to."""
+
     id: str
     description: str
     metric: str
@@ -86,6 +97,8 @@ class Objective(Answer):
 
 
 class Question(Answer):
+    """A survey question: how it is answered, whom it asks, and at which stages."""
+
     id: str
     text: str
     kind: QuestionKind
@@ -116,6 +129,8 @@ class RoleTerm(Answer):
 
 
 class Scheme(Answer):
+    """A scheme's settings, with every timer (defaults filled in) and who runs it."""
+
     id: UUID
     name: str
     matching_model: MatchingModel
@@ -132,16 +147,9 @@ class Scheme(Answer):
 
 
 class SavedScheme(Scheme):
+    """The scheme as a command left it."""
+
     position: Position
-
-
-class Candidate(Answer):
-    """A ranked mentor: the score (0..1) and a sentence for each of its parts."""
-
-    mentor_id: UUID
-    name: str
-    score: float
-    reasons: list[str]
 
 
 class Proposal(Answer):
@@ -163,6 +171,8 @@ class Unpaired(Answer):
 
 
 class CohortRun(Answer):
+    """A cohort run: the optimal pairings of the scheme's waiting requests."""
+
     dry_run: bool
     proposals: list[Proposal]
     unmatched: list[Unpaired]
@@ -186,13 +196,15 @@ class Mentor(Answer):
     available: bool
     has_room: bool
     trained_on: Day | None
-    email: str | None = None
-    capacity: int | None = None
-    load: int | None = None
-    version: int | None = None
+    email: str | SkipJsonSchema[None] = None
+    capacity: int | SkipJsonSchema[None] = None
+    load: int | SkipJsonSchema[None] = None
+    version: int | SkipJsonSchema[None] = None
 
 
 class SavedMentor(Mentor):
+    """The mentor as a command left it."""
+
     position: Position
 
 
@@ -219,6 +231,8 @@ class Mentee(Answer):
 
 
 class SavedMentee(Mentee):
+    """The mentee as a command left it."""
+
     position: Position
 
 
@@ -244,6 +258,8 @@ class ScorePart(Answer):
 
 
 class Preferences(Answer):
+    """The scheme's matching preferences in force when the pair was made."""
+
     institution: InstitutionRule
     career_gap_min: int
     career_gap_max: int
@@ -258,6 +274,15 @@ class Rationale(Answer):
     preferences: Preferences
     score: float
     parts: list[ScorePart]
+
+
+class Candidate(Answer):
+    """A ranked mentor: the score (0..1) and a sentence for each of its parts."""
+
+    mentor_id: UUID
+    name: str
+    score: float
+    reasons: list[str]
 
 
 class Relationship(Answer):
@@ -297,10 +322,14 @@ class Relationship(Answer):
 
 
 class SavedRelationship(Relationship):
+    """The relationship as a command left it (for a rematch, the new one)."""
+
     position: Position
 
 
 class RelationshipPage(Answer):
+    """The relationships the caller may see, oldest first."""
+
     items: list[Relationship]
     next_cursor: Annotated[int | None, Field(description="pass as `cursor` for the next page")]
 
@@ -328,6 +357,8 @@ class Event(Answer):
 
 
 class StalledPair(Answer):
+    """An open stall: since when, and whether it has been escalated."""
+
     relationship_id: UUID
     scheme_id: UUID
     mentee_id: UUID
@@ -364,6 +395,8 @@ class ObjectiveResult(Answer):
 
 
 class Evaluation(Answer):
+    """A scheme's evaluation (one cohort's, or all cohorts' when `cohort` is null)."""
+
     scheme_id: UUID
     cohort: str | None
     metrics: list[Metric]
@@ -371,6 +404,8 @@ class Evaluation(Answer):
 
 
 class MentorLoad(Answer):
+    """A mentor's places: capacity, current mentees, and invitations by outcome."""
+
     mentor_id: UUID
     scheme_id: UUID
     grade: str
@@ -401,6 +436,8 @@ class EquityRate(Answer):
 
 
 class Counts(Answer):
+    """Relationships per state as they stood at `as_of`, and how many were stalled."""
+
     scheme_id: UUID
     as_of: Timestamp
     counts: Annotated[dict[str, int], Field(description="relationships in each state")]
@@ -424,6 +461,8 @@ class AuditEntry(Answer):
 
 
 class AuditCheck(Answer):
+    """The audit trail's hash chain, checked from its first row."""
+
     ok: bool
     rows: int
     first_bad_row: Annotated[int | None, Field(description="the position of the first bad row")]
