@@ -1,14 +1,15 @@
 """What each route answers, as pydantic models: the shapes `/openapi.json` publishes.
 
 Routes build plain JSON-ready dicts (services.views, projections.queries) and FastAPI
-checks each against its route's model. The models forbid keys they do not declare,
-so a field added to a view without its model fails the tests instead of being
-dropped from the answer. Times and dates stay the ISO 8601 strings the views made,
-so checking an answer never changes its bytes. Named values are the domain's enums.
+checks each against its route's model on the way out. The models refuse keys they
+do not declare, so a field added to a view but not to its model fails the tests
+(a 500) instead of being dropped silently. Times and dates are declared as the
+ISO 8601 strings the views make, not parsed: pydantic would write UTC back as `Z`
+and change the answer. Named values are the domain's enums.
 
 Reports answer with a response of their own (JSON or CSV), which FastAPI passes on
-unchecked: their models describe the JSON, and tests/e2e/test_report_answers.py holds the
-served reports to them.
+unchecked: their models describe the JSON, and tests/e2e/test_report_answers.py
+holds the served reports to them.
 """
 
 from typing import Annotated, Any, Literal
@@ -46,6 +47,8 @@ Position = Annotated[
 
 
 class Answer(BaseModel):
+    """An answer; keys it does not declare are an error."""
+
     model_config = ConfigDict(extra="forbid")
 
 

@@ -46,7 +46,7 @@ class Problem(BaseModel):
 
 def problems(*statuses: HTTPStatus) -> dict[int | str, dict[str, Any]]:
     """The `responses=` of a route that may answer these problems; the OpenAPI
-    document (services.api.openapi) gives them as `application/problem+json`."""
+    document gives them as `application/problem+json` (publish_as_problem_json)."""
     return {status.value: {"model": Problem, "description": status.phrase} for status in statuses}
 
 
@@ -55,7 +55,8 @@ def problems(*statuses: HTTPStatus) -> dict[int | str, dict[str, Any]]:
 AUTHENTICATED = problems(
     HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.UNPROCESSABLE_ENTITY
 )
-# What a route about one record may answer besides: it is not there (or not yours).
+# What a route about one record (or scheme) may answer besides: it is not there, or
+# not yours to see.
 ONE_RECORD = problems(HTTPStatus.NOT_FOUND)
 # What a command may answer besides: a record it names is not there, it is refused
 # in this state or by a concurrent change, or its body is too large.

@@ -42,21 +42,15 @@ CATCH_UP_SECONDS = 5.0
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
-# The CSV a report answers instead of JSON with `Accept: text/csv`: one row per item.
-CSV: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+# With `Accept: text/csv` a report answers CSV, one row per item, instead of JSON.
+_AS_CSV = {"text/csv": {"schema": {"type": "string"}}}
+_NEXT_CURSOR = {
+    "description": "pass as `cursor` for the next page; absent on the last",
+    "schema": {"type": "string"},
 }
-# A list report's answer: CSV, and the next page's cursor in a header.
+CSV: dict[int | str, dict[str, Any]] = {200: {"content": _AS_CSV}}
 PAGED: dict[int | str, dict[str, Any]] = {
-    200: CSV[200]
-    | {
-        "headers": {
-            "Next-Cursor": {
-                "description": "pass as `cursor` for the next page; absent on the last",
-                "schema": {"type": "string"},
-            }
-        }
-    },
+    200: {"content": _AS_CSV, "headers": {"Next-Cursor": _NEXT_CURSOR}}
 }
 
 
@@ -126,7 +120,7 @@ def _paged(
     return _answer(request, page["items"], page["next_cursor"])
 
 
-@router.get("/stalled", response_model=list[answers.StalledPair], responses=PAGED)
+@router.get("/stalled", response_model=list[answers.StalledPair], responses=PAGED | ONE_RECORD)
 def stalled(
     request: Request,
     principal: PrincipalDep,
@@ -173,7 +167,7 @@ def evaluation(
     return _answer(request, report["metrics"] + objectives, body=report)
 
 
-@router.get("/mentor-load", response_model=list[answers.MentorLoad], responses=PAGED)
+@router.get("/mentor-load", response_model=list[answers.MentorLoad], responses=PAGED | ONE_RECORD)
 def mentor_load(
     request: Request,
     principal: PrincipalDep,
@@ -193,7 +187,7 @@ def mentor_load(
     )
 
 
-@router.get("/equity", response_model=list[answers.EquityRate], responses=CSV)
+@router.get("/equity", response_model=list[answers.EquityRate], responses=CSV | ONE_RECORD)
 def equity(
     request: Request, principal: PrincipalDep, runtime: RuntimeDep, scheme_id: UUID
 ) -> Response:
@@ -206,7 +200,7 @@ def equity(
     return _answer(request, rows)
 
 
-@router.get("/counts", response_model=answers.Counts, responses=CSV)
+@router.get("/counts", response_model=answers.Counts, responses=CSV | ONE_RECORD)
 def counts(
     request: Request,
     principal: PrincipalDep,
