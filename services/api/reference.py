@@ -86,13 +86,22 @@ def _parameters(parameters: list[Schema]) -> list[str]:
         return []
     lines = ["| parameter | in | type | required | notes |", "|---|---|---|---|---|"]
     for parameter in parameters:
-        schema = parameter["schema"]
+        schema = _not_null(parameter["schema"])
         required = "yes" if parameter.get("required") else "no"
         lines.append(
             f"| `{parameter['name']}` | {parameter['in']} | {_type(schema)} | {required} "
             f"| {_notes(schema, parameter.get('description'))} |"
         )
     return [*lines, ""]
+
+
+def _not_null(schema: Schema) -> Schema:
+    """A parameter's schema without the `null` FastAPI adds for one left out: a query
+    string cannot say null."""
+    options: list[Schema] = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+    if len(options) != 1:
+        return schema
+    return {key: value for key, value in schema.items() if key != "anyOf"} | options[0]
 
 
 def _request_body(body: Schema | None) -> list[str]:

@@ -41,6 +41,7 @@ def _check_can_register(principal: Principal, scheme_id: UUID) -> None:
     status_code=status.HTTP_201_CREATED,
     response_model=answers.SavedMentor,
     responses=COMMAND,
+    summary="Register a mentor in a scheme",
 )
 def register_mentor(
     body: MentorIn, principal: PrincipalDep, mentoring: MentoringDep
@@ -105,6 +106,7 @@ def mentor_directory(
     response_model=answers.Mentor,
     response_model_exclude_unset=True,
     responses=ONE_RECORD,
+    summary="A mentor's profile, and whether they have room",
 )
 def get_mentor(mentor_id: UUID, principal: PrincipalDep, mentoring: MentoringDep) -> dict[str, Any]:
     require_role(principal, PEOPLE_READERS)
@@ -123,6 +125,7 @@ def get_mentor(mentor_id: UUID, principal: PrincipalDep, mentoring: MentoringDep
     response_model=answers.SavedMentee,
     response_model_exclude_unset=True,
     responses=COMMAND,
+    summary="Register a mentee in a scheme",
 )
 def register_mentee(
     body: MenteeIn, principal: PrincipalDep, mentoring: MentoringDep

@@ -178,6 +178,7 @@ def invite(
     "/{relationship_id}/respond",
     response_model=answers.SavedRelationship,
     responses=COMMAND,
+    summary="The invited mentor accepts (matched) or declines (back to requested)",
 )
 def respond(
     relationship_id: UUID, body: RespondIn, principal: PrincipalDep, mentoring: MentoringDep
@@ -207,6 +208,7 @@ def log_meeting(
     "/{relationship_id}/agreement",
     response_model=answers.SavedRelationship,
     responses=COMMAND,
+    summary="Record the mentoring contract: how often to meet, ground rules, confidentiality",
 )
 def record_agreement(
     relationship_id: UUID, body: AgreementIn, principal: PrincipalDep, mentoring: MentoringDep
@@ -226,6 +228,7 @@ def record_agreement(
     "/{relationship_id}/pause",
     response_model=answers.SavedRelationship,
     responses=COMMAND,
+    summary="Pause the relationship and every timer it has running",
 )
 def pause(
     relationship_id: UUID, body: PauseIn, principal: PrincipalDep, mentoring: MentoringDep
@@ -239,6 +242,7 @@ def pause(
     "/{relationship_id}/resume",
     response_model=answers.SavedRelationship,
     responses=COMMAND,
+    summary="Resume: each timer runs on with the time it had left",
 )
 def resume(
     relationship_id: UUID, principal: PrincipalDep, mentoring: MentoringDep
@@ -251,6 +255,7 @@ def resume(
     "/{relationship_id}/extend",
     response_model=answers.SavedRelationship,
     responses=COMMAND,
+    summary="Move the planned end later, by mutual agreement",
 )
 def extend(
     relationship_id: UUID, body: ExtendIn, principal: PrincipalDep, mentoring: MentoringDep

@@ -167,7 +167,12 @@ def evaluation(
     return _answer(request, report["metrics"] + objectives, body=report)
 
 
-@router.get("/mentor-load", response_model=list[answers.MentorLoad], responses=PAGED | ONE_RECORD)
+@router.get(
+    "/mentor-load",
+    response_model=list[answers.MentorLoad],
+    responses=PAGED | ONE_RECORD,
+    summary="Each mentor's capacity, current mentees and invitations",
+)
 def mentor_load(
     request: Request,
     principal: PrincipalDep,

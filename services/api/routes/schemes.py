@@ -23,6 +23,7 @@ ADMIN = frozenset({"admin"})
     status_code=status.HTTP_201_CREATED,
     response_model=answers.SavedScheme,
     responses=CREATION,
+    summary="Create a scheme; timers left out take their defaults",
 )
 def create_scheme(
     body: SchemeIn, principal: PrincipalDep, mentoring: MentoringDep
@@ -43,7 +44,12 @@ def get_scheme(scheme_id: UUID, principal: PrincipalDep, mentoring: MentoringDep
     return scheme_view(mentoring.get_scheme(scheme_id))
 
 
-@router.patch("/{scheme_id}", response_model=answers.SavedScheme, responses=COMMAND)
+@router.patch(
+    "/{scheme_id}",
+    response_model=answers.SavedScheme,
+    responses=COMMAND,
+    summary="Change a scheme's settings; timers and matching settings given are merged in",
+)
 def change_scheme(
     scheme_id: UUID, body: SchemePatch, principal: PrincipalDep, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -62,6 +68,7 @@ def change_scheme(
     status_code=status.HTTP_201_CREATED,
     response_model=answers.SavedScheme,
     responses=COMMAND,
+    summary="Give a governance role to a person from a date",
 )
 def assign_role(
     scheme_id: UUID, body: RoleIn, principal: PrincipalDep, mentoring: MentoringDep

@@ -16,6 +16,7 @@ router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=AUTHENTICATED
     status_code=status.HTTP_201_CREATED,
     response_model=answers.IssuedToken,
     responses=CREATION,
+    summary="Issue a bearer token for a role",
 )
 def create_token(body: TokenIn, principal: PrincipalDep, runtime: RuntimeDep) -> dict[str, str]:
     require_role(principal, {"admin"})
