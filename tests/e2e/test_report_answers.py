@@ -1,5 +1,6 @@
 """After the scripted scheme (tests/support/scripted_scheme.py), every report and
-every record of it is served in the shape /openapi.json declares for its route.
+every record of it is served in the shape /openapi.json declares for its route, and
+/openapi.json is the document docs/api.md is made from.
 
 Records pass FastAPI's check of the route's model on the way out (a mismatch would
 be a 500); reports are sent as they are read, so here they are held to their
@@ -11,6 +12,7 @@ import pytest
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 
+from services.api.app import create_api
 from services.api.routes import reports
 from tests.e2e.client import Api
 from tests.support.clock import Clock
@@ -74,3 +76,8 @@ def test_every_record_of_the_script_is_served_under_its_model(
     assert len(listed["items"]) == len(script.relationships)
     assert any(item["rationale"] for item in listed["items"])
     assert any(item["agreement"] for item in listed["items"])
+
+
+def test_the_served_openapi_document_is_the_one_the_reference_is_made_from(api: Api) -> None:
+    served = api.ok(api.admin.get("/openapi.json"))
+    assert served == create_api().openapi()
