@@ -36,7 +36,7 @@ from domain.vocabulary import (
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
-Duration = Annotated[str, Field(description="an ISO 8601 duration", examples=["P28D"])]
+Duration = Annotated[str, Field(json_schema_extra={"format": "duration"})]
 Position = Annotated[
     int,
     Field(

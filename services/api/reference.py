@@ -38,7 +38,9 @@ def _preamble(document: Schema) -> list[str]:
         "try each route at `/docs`. Every route but the operations ones takes",
         "`Authorization: Bearer <token>`. Errors are `application/problem+json`",
         "([Problem](#problem)). Request bodies refuse fields they do not name (422), and",
-        "every POST accepts an `Idempotency-Key` header.",
+        "every POST accepts an `Idempotency-Key` header. Ids are UUIDs; a `date-time` is",
+        "ISO 8601 with its offset, a `date` `YYYY-MM-DD`, a `duration` ISO 8601 in weeks,",
+        "days, hours, minutes and seconds (`P28D`, `PT10S`).",
         "",
     ]
 
