@@ -31,9 +31,10 @@ def _preamble(document: Schema) -> list[str]:
     return [
         f"# {info['title']}: API reference (v{info['version']})",
         "",
-        f"{info.get('summary', '')}",
+        info.get("summary", ""),
         "",
-        f"Generated from the OpenAPI document by `{COMMAND}`: do not edit it by hand.",
+        "Generated from the OpenAPI document, do not edit it by hand: regenerate it with",
+        f"`{COMMAND}`.",
         "The running service serves the same document at `/openapi.json`, and a form to",
         "try each route at `/docs`. Every route but the operations ones takes",
         "`Authorization: Bearer <token>`. Errors are `application/problem+json`",
