@@ -10,7 +10,14 @@ from domain.durations import parse_duration
 from domain.errors import InvalidValue
 from domain.matching_settings import validated_matching
 from domain.privacy import Classified
-from domain.vocabulary import FeedbackStage, MatchingModel, Party, SchemeRole
+from domain.vocabulary import (
+    Comparison,
+    FeedbackStage,
+    MatchingModel,
+    Party,
+    QuestionKind,
+    SchemeRole,
+)
 
 DEFAULT_TIMERS: dict[str, str] = {
     "match_within": "P21D",
@@ -83,10 +90,13 @@ def validated_settings(settings: dict[str, Any]) -> dict[str, Any]:
         names = [item[field] for item in checked.get(key, [])]
         if len(names) != len(set(names)):
             raise InvalidValue(f"{key} must have unique {field}s")
+    for objective in checked.get("objectives", []):
+        Comparison(objective["comparison"])
     for question in checked.get("survey", []):
         for stage in question["stages"]:
             FeedbackStage(stage)
         Party(question["audience"])
+        QuestionKind(question["kind"])
     return checked
 
 

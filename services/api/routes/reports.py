@@ -24,12 +24,14 @@ from domain.errors import InvalidValue
 from projections import access_log, queries
 from projections.reading import Page
 from services.access import Forbidden, check_scheme, require_role
+from services.api import answers
 from services.api.deps import PrincipalDep, RuntimeDep
+from services.api.problems import AUTHENTICATED, ONE_RECORD
 from services.auth import Principal
 from services.errors import NotFound
 from services.runtime import Runtime
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=AUTHENTICATED)
 
 # Aggregates: no person can be singled out (equity suppresses small counts).
 AGGREGATE_READERS = frozenset({"admin", "coordinator", "reporter", "auditor"})
@@ -39,6 +41,17 @@ AUDIT_READERS = frozenset({"admin", "auditor"})
 CATCH_UP_SECONDS = 5.0
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
+
+# With `Accept: text/csv` a report answers CSV, one row per item, instead of JSON.
+_AS_CSV = {"text/csv": {"schema": {"type": "string"}}}
+_NEXT_CURSOR = {
+    "description": "pass as `cursor` for the next page; absent on the last",
+    "schema": {"type": "string"},
+}
+CSV: dict[int | str, dict[str, Any]] = {200: {"content": _AS_CSV}}
+PAGED: dict[int | str, dict[str, Any]] = {
+    200: {"content": _AS_CSV, "headers": {"Next-Cursor": _NEXT_CURSOR}}
+}
 
 
 @contextmanager
@@ -107,7 +120,7 @@ def _paged(
     return _answer(request, page["items"], page["next_cursor"])
 
 
-@router.get("/stalled")
+@router.get("/stalled", response_model=list[answers.StalledPair], responses=PAGED | ONE_RECORD)
 def stalled(
     request: Request,
     principal: PrincipalDep,
@@ -128,7 +141,7 @@ def stalled(
     )
 
 
-@router.get("/evaluation")
+@router.get("/evaluation", response_model=answers.Evaluation, responses=CSV | ONE_RECORD)
 def evaluation(
     request: Request,
     principal: PrincipalDep,
@@ -154,7 +167,12 @@ def evaluation(
     return _answer(request, report["metrics"] + objectives, body=report)
 
 
-@router.get("/mentor-load")
+@router.get(
+    "/mentor-load",
+    response_model=list[answers.MentorLoad],
+    responses=PAGED | ONE_RECORD,
+    summary="Each mentor's capacity, current mentees and invitations",
+)
 def mentor_load(
     request: Request,
     principal: PrincipalDep,
@@ -174,7 +192,7 @@ def mentor_load(
     )
 
 
-@router.get("/equity")
+@router.get("/equity", response_model=list[answers.EquityRate], responses=CSV | ONE_RECORD)
 def equity(
     request: Request, principal: PrincipalDep, runtime: RuntimeDep, scheme_id: UUID
 ) -> Response:
@@ -187,7 +205,7 @@ def equity(
     return _answer(request, rows)
 
 
-@router.get("/counts")
+@router.get("/counts", response_model=answers.Counts, responses=CSV | ONE_RECORD)
 def counts(
     request: Request,
     principal: PrincipalDep,
@@ -205,7 +223,7 @@ def counts(
     return _answer(request, rows, body=report)
 
 
-@router.get("/audit")
+@router.get("/audit", response_model=list[answers.AuditEntry], responses=PAGED)
 def audit(
     request: Request,
     principal: PrincipalDep,
@@ -231,7 +249,7 @@ def audit(
     )
 
 
-@router.get("/audit/verify")
+@router.get("/audit/verify", response_model=answers.AuditCheck)
 def verify(principal: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Check the audit log's hash chain: `{ok, rows, first_bad_row}`."""
     require_role(principal, AUDIT_READERS)
@@ -239,7 +257,7 @@ def verify(principal: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
         return queries.verify_audit(connection)
 
 
-@router.get("/access-log")
+@router.get("/access-log", response_model=list[answers.Access], responses=PAGED)
 def accesses(
     request: Request,
     principal: PrincipalDep,

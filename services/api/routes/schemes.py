@@ -7,16 +7,24 @@ from uuid import UUID
 from fastapi import APIRouter, status
 
 from services.access import STAFF, check_scheme, own_scheme_id, require_role
+from services.api import answers
 from services.api.deps import MentoringDep, PrincipalDep
+from services.api.problems import AUTHENTICATED, COMMAND, CREATION, ONE_RECORD
 from services.api.schemas import MatchCohortIn, RoleIn, SchemeIn, SchemePatch, given
 from services.errors import NotFound
 from services.views import cohort_run_view, saved_view, scheme_view
 
-router = APIRouter(prefix="/v1/schemes", tags=["schemes"])
+router = APIRouter(prefix="/v1/schemes", tags=["schemes"], responses=AUTHENTICATED)
 ADMIN = frozenset({"admin"})
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=answers.SavedScheme,
+    responses=CREATION,
+    summary="Create a scheme; timers left out take their defaults",
+)
 def create_scheme(
     body: SchemeIn, principal: PrincipalDep, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -26,7 +34,7 @@ def create_scheme(
     return saved_view(scheme_view(saved.aggregate), saved.position)
 
 
-@router.get("/{scheme_id}")
+@router.get("/{scheme_id}", response_model=answers.Scheme, responses=ONE_RECORD)
 def get_scheme(scheme_id: UUID, principal: PrincipalDep, mentoring: MentoringDep) -> dict[str, Any]:
     """Any role may read a scheme's settings; mentors and mentees their own scheme's."""
     check_scheme(principal, scheme_id, "scheme", scheme_id)
@@ -36,7 +44,12 @@ def get_scheme(scheme_id: UUID, principal: PrincipalDep, mentoring: MentoringDep
     return scheme_view(mentoring.get_scheme(scheme_id))
 
 
-@router.patch("/{scheme_id}")
+@router.patch(
+    "/{scheme_id}",
+    response_model=answers.SavedScheme,
+    responses=COMMAND,
+    summary="Change a scheme's settings; timers and matching settings given are merged in",
+)
 def change_scheme(
     scheme_id: UUID, body: SchemePatch, principal: PrincipalDep, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -50,7 +63,13 @@ def change_scheme(
     return saved_view(scheme_view(saved.aggregate), saved.position)
 
 
-@router.post("/{scheme_id}/roles", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{scheme_id}/roles",
+    status_code=status.HTTP_201_CREATED,
+    response_model=answers.SavedScheme,
+    responses=COMMAND,
+    summary="Give a governance role to a person from a date",
+)
 def assign_role(
     scheme_id: UUID, body: RoleIn, principal: PrincipalDep, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -61,7 +80,7 @@ def assign_role(
     return saved_view(scheme_view(saved.aggregate), saved.position)
 
 
-@router.post("/{scheme_id}/match-cohort")
+@router.post("/{scheme_id}/match-cohort", response_model=answers.CohortRun, responses=COMMAND)
 def match_cohort(
     scheme_id: UUID,
     principal: PrincipalDep,
