@@ -9,17 +9,8 @@ from domain.actors import Actor
 from domain.durations import parse_duration
 from domain.errors import InvalidValue
 from domain.matching_settings import validated_matching
+from domain.timers import DEFAULT_TIMERS
 from domain.vocabulary import FeedbackStage, MatchingModel, Party, SchemeRole
-
-DEFAULT_TIMERS: dict[str, str] = {
-    "match_within": "P21D",
-    "mentor_response_within": "P7D",
-    "first_meeting_within": "P28D",
-    "meeting_cadence": "P56D",
-    "cadence_grace": "P14D",
-    "escalate_after": "P14D",
-    "planned_duration": "P365D",
-}
 
 
 class Cohort(TypedDict):

@@ -2,7 +2,7 @@
 booleans are strict, so `"capacity": "2"` is an error rather than a guess."""
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -14,12 +14,14 @@ from pydantic import (
     StrictBool,
     StrictFloat,
     StrictInt,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from domain.durations import parse_duration
 from domain.errors import InvalidValue
+from domain.timers import DEFAULT_TIMERS
 
 # Longer timers are mistakes, and far longer ones overflow date arithmetic.
 MAX_DURATION = timedelta(days=36500)
@@ -70,14 +72,19 @@ class Body(BaseModel):
         return data
 
 
-class TimersIn(Body):
-    match_within: Duration | None = None
-    mentor_response_within: Duration | None = None
-    first_meeting_within: Duration | None = None
-    meeting_cadence: Duration | None = None
-    cadence_grace: Duration | None = None
-    escalate_after: Duration | None = None
-    planned_duration: Duration | None = None
+# A scheme's timer settings, one optional field per setting of domain.timers'
+# table that the scheme keeps with its timers (pick_within is in MatchingIn).
+if TYPE_CHECKING:
+    TimersIn = Body
+else:
+    TimersIn = create_model(
+        "TimersIn",
+        __base__=Body,
+        **{
+            name: (Duration | None, Field(None, description=f"ISO 8601; default {default}"))
+            for name, default in DEFAULT_TIMERS.items()
+        },
+    )
 
 
 class CohortIn(Body):
