@@ -11,8 +11,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
-from tests.workflows.changed_workflow import NotifyFirstWorkflow
 from domain.timers import TIMERS
+from tests.workflows.changed_workflow import NotifyFirstWorkflow
 from workflows.workflow import RelationshipWorkflow
 
 pytestmark = pytest.mark.anyio
