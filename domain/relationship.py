@@ -36,7 +36,9 @@ MAX_MEETING_MINUTES = 24 * 60
 
 class Relationship(Aggregate):
     """The lifecycle aggregate. `stalled`, `escalated`, `paused`, `midpoint_due`
-    and `end_due` are flags orthogonal to `state`."""
+    and `end_due` are flags orthogonal to `state`. `requested_since` is when the
+    request last began waiting for a mentor (made, or back to requested);
+    `lapsed_invitation_sent_at` when the last invitation that lapsed was sent."""
 
     # Event attributes only auditors may see (DESIGN.md: the no-blame clause).
     SEALED_FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {

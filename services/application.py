@@ -583,11 +583,13 @@ class Mentoring(Application[UUID]):
         """The mentor invited at `basis` did not answer in time: the invitation
         lapses, and the matching model's policy takes the next step in the same
         write (domain.policy)."""
-
-        def lapse(relationship: Relationship, scheme: Scheme) -> Outcome:
-            return consequences.lapse_invitation(relationship, basis)
-
-        return self._on_timer(relationship_id, lapse, self._after_lapse)
+        return self._on_timer(
+            relationship_id,
+            lambda r, _: consequences.lapse_invitation(r, basis),
+            lambda r, scheme: self._after_refusal(
+                r, scheme, Actor.system("mentor_response_within")
+            ),
+        )
 
     def notify_pick_overdue(self, relationship_id: UUID, basis: datetime) -> Outcome:
         """The hybrid mentee, waiting since `basis`, has not picked a mentor within
@@ -620,9 +622,6 @@ class Mentoring(Application[UUID]):
             lambda r, _: consequences.complete(r, basis),
             lambda r, _: self._after_ending(r, Actor.system("planned_end")),
         )
-
-    def _after_lapse(self, relationship: Relationship, scheme: Scheme) -> tuple[Aggregate, ...]:
-        return self._after_refusal(relationship, scheme, Actor.system("mentor_response_within"))
 
     def _on_timer(
         self,
