@@ -3,10 +3,11 @@
 Every command returns what it saved and the notification position of its last
 event, so a reader can wait for projections to reach it (read-your-writes).
 Commands that touch several aggregates save them in one atomic write: capacity
-and the one-open-request rule cannot be broken by two people at once.
+and the one-open-request rule cannot be broken by two people at once. The timers'
+commands answer an Outcome instead, deciding and saving on one read. Candidates
+and cohort runs are the `matchmaking` collaborator's (services.matchmaking).
 """
 
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,14 +21,12 @@ from eventsourcing.utils import get_topic
 
 from domain import consequences, policy
 from domain.actors import Actor
-from domain.cohort import assign_cohort
-from domain.errors import DomainError, InvalidValue, NotEligible, TransitionRefused
+from domain.errors import InvalidValue, NotEligible
 from domain.matching import (
     Candidate,
     MatchBasis,
     Request,
     exclusions,
-    rank_candidates,
     score_candidate,
 )
 from domain.matching import rationale as rationale_of
@@ -38,7 +37,7 @@ from domain.scheme import Scheme
 from domain.timers import Outcome
 from domain.vocabulary import MatchingModel, State
 from services.errors import Conflict, NotFound
-from services.invitations import InvitationsAwaitingAnswer
+from services.matchmaking import Matchmaking
 from services.transcodings import ActorAsDict, DateAsISO
 
 A = TypeVar("A", bound=Aggregate)
@@ -60,31 +59,6 @@ class Saved(Generic[A]):
     position: int
 
 
-@dataclass(frozen=True)
-class Proposal:
-    """A mentor proposed for a request by a cohort run (invited unless a dry run)."""
-
-    relationship_id: UUID
-    candidate: Candidate
-
-
-@dataclass(frozen=True)
-class Unpaired:
-    """A request a cohort run left without a mentor: a stable `reason` code and a
-    sentence a coordinator can read."""
-
-    relationship_id: UUID
-    reason: str
-    message: str
-
-
-@dataclass(frozen=True)
-class CohortRun:
-    proposals: tuple[Proposal, ...]
-    unmatched: tuple[Unpaired, ...]
-    dry_run: bool
-
-
 STAFF_ROLES = frozenset({"admin", "coordinator"})
 
 # Reads and decisions a timer's command makes before it gives up to a retry.
@@ -92,11 +66,13 @@ TIMER_ATTEMPTS = 3
 
 
 class Mentoring(Application[UUID]):
+    """The one application of the service: one event store, one notification log."""
+
     name = "mentoring"
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
-        self._awaiting = InvitationsAwaitingAnswer()
+        self.matchmaking = Matchmaking(self)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -262,10 +238,12 @@ class Mentoring(Application[UUID]):
         mentor_id: UUID,
         actor: Actor,
         rationale: dict[str, Any] | None = None,
+        basis: MatchBasis | None = None,
     ) -> Saved[Relationship]:
         """Invite an eligible mentor; when the scheme needs no acceptance the pair is
         matched at once and the mentor's place taken. The invitation records why
-        (`rationale`, else this pair's score, on the basis the actor implies).
+        (`rationale`, else this pair's score) and on what `basis` (by default the
+        one the actor implies; a cohort run names its own).
 
         Staff may invite a mentor whose free places are all held by invitations
         awaiting an answer (the first acceptance wins: respond_to_invitation). A
@@ -274,12 +252,7 @@ class Mentoring(Application[UUID]):
         """
         relationship = self.get_relationship(relationship_id)
         scheme = self.get_scheme(relationship.scheme_id)
-        if actor.role in STAFF_ROLES:
-            basis = MatchBasis.COORDINATOR
-        elif scheme.matching_model == MatchingModel.HYBRID:
-            basis = MatchBasis.RANKED
-        else:
-            basis = MatchBasis.MENTEE_CHOICE
+        basis = basis or implied_basis(actor, scheme)
         touched = self._invite(relationship, scheme, mentor_id, actor, basis, rationale)
         return Saved(relationship, self._save(relationship, *touched))
 
@@ -297,7 +270,7 @@ class Mentoring(Application[UUID]):
         a coordinator chose; a RANKED choice must be one of the proposals."""
         mentee = self.get_mentee(relationship.mentee_id)
         mentor = self.get_mentor(mentor_id)
-        held = 0 if basis == MatchBasis.COORDINATOR else self.places_held()[mentor_id]
+        held = 0 if basis == MatchBasis.COORDINATOR else self.matchmaking.places_held()[mentor_id]
         found = exclusions(
             scheme,
             mentor,
@@ -310,7 +283,7 @@ class Mentoring(Application[UUID]):
             raise NotEligible(found[0].reason, found[0].message)
         request = Request.of(relationship, mentee)
         if basis == MatchBasis.RANKED and relationship.state == State.REQUESTED:
-            proposed = self._ranked(scheme, request, scheme.matching["hybrid_k"])
+            proposed = self.matchmaking.ranked(scheme, request, scheme.matching["hybrid_k"])
             if mentor_id not in {c.mentor_id for c in proposed}:
                 raise NotEligible(
                     "not_proposed",
@@ -371,7 +344,7 @@ class Mentoring(Application[UUID]):
         best: Candidate | None = None
         if policy.looks_for_candidates(scheme.matching_model, relationship.paused):
             request = Request.of(relationship, self.get_mentee(relationship.mentee_id))
-            best = next(iter(self._ranked(scheme, request, 1)), None)
+            best = next(iter(self.matchmaking.ranked(scheme, request, 1)), None)
         step = policy.after_refusal(
             scheme.matching_model,
             paused=relationship.paused,
@@ -385,86 +358,6 @@ class Mentoring(Application[UUID]):
             assert best is not None
             return self._invite(relationship, scheme, best.mentor_id, actor, MatchBasis.RANKED)
         return ()
-
-    # Candidates and cohorts ---------------------------------------------------
-
-    def mentors_of(self, scheme_id: UUID) -> list[Mentor]:
-        return [mentor for _, mentor in self.all_of(Mentor) if mentor.scheme_id == scheme_id]
-
-    def places_held(self) -> Counter[UUID]:
-        """Per mentor, the invitations awaiting their answer."""
-        return self._awaiting.places_held(self)
-
-    def candidates(self, relationship_id: UUID, limit: int | None = None) -> list[Candidate]:
-        """The eligible mentors for a request, best first (at most `limit`), each with
-        its score and reasons; a place held by an invitation awaiting an answer is not
-        free. Raises TransitionRefused unless the relationship is requested."""
-        relationship = self.get_relationship(relationship_id)
-        if relationship.state != State.REQUESTED:
-            raise TransitionRefused("list candidates", relationship.state)
-        scheme = self.get_scheme(relationship.scheme_id)
-        request = Request.of(relationship, self.get_mentee(relationship.mentee_id))
-        return self._ranked(scheme, request, limit)
-
-    def proposals(self, relationship_id: UUID) -> list[Candidate]:
-        """What the hybrid model offers the mentee: the scheme's hybrid_k best candidates."""
-        scheme = self.get_scheme(self.get_relationship(relationship_id).scheme_id)
-        return self.candidates(relationship_id, scheme.matching["hybrid_k"])
-
-    def _ranked(self, scheme: Scheme, request: Request, limit: int | None) -> list[Candidate]:
-        mentors = self.mentors_of(scheme.id)
-        held = self.places_held()
-        return rank_candidates(
-            scheme, request, mentors, settings=scheme.matching, places_held=held, limit=limit
-        )
-
-    def match_cohort(self, scheme_id: UUID, dry_run: bool, actor: Actor) -> CohortRun:
-        """Pair every request of the scheme waiting for a mentor at once: as many as
-        the mentors' free places allow (places held by invitations are not free),
-        then the highest total score (domain.cohort). Unless `dry_run`, invite each
-        proposal, one save each; a proposal that fails because something changed
-        meanwhile joins the unmatched with its reason. A paused request is left out."""
-        scheme = self.get_scheme(scheme_id)
-        waiting = [
-            r
-            for _, r in self.all_of(Relationship)
-            if r.scheme_id == scheme_id and r.state == State.REQUESTED
-        ]
-        requests = [Request.of(r, self.get_mentee(r.mentee_id)) for r in waiting if not r.paused]
-        assignment = assign_cohort(
-            scheme,
-            requests,
-            self.mentors_of(scheme_id),
-            settings=scheme.matching,
-            places_held=self.places_held(),
-        )
-        unmatched = [Unpaired(r.id, "paused", "the request is paused") for r in waiting if r.paused]
-        unmatched += (
-            Unpaired(_relationship_id(left.request), left.reason, left.message)
-            for left in assignment.unmatched
-        )
-        proposals = []
-        for pairing in assignment.pairings:
-            proposal = Proposal(_relationship_id(pairing.request), pairing.candidate)
-            refusal = None if dry_run else self._invite_proposal(scheme, proposal, actor)
-            if refusal is None:
-                proposals.append(proposal)
-            else:
-                unmatched.append(refusal)
-        return CohortRun(tuple(proposals), tuple(unmatched), dry_run)
-
-    def _invite_proposal(self, scheme: Scheme, proposal: Proposal, actor: Actor) -> Unpaired | None:
-        """Invite a cohort run's proposal; None, or why it could not be invited."""
-        mentor_id = proposal.candidate.mentor_id
-        why = rationale_of(proposal.candidate, scheme.matching, MatchBasis.COHORT)
-        try:
-            relationship = self.get_relationship(proposal.relationship_id)
-            touched = self._invite(relationship, scheme, mentor_id, actor, MatchBasis.COHORT, why)
-            self._save(relationship, *touched)
-        except (DomainError, Conflict, NotFound) as error:
-            reason = error.reason if isinstance(error, NotEligible) else "changed_meanwhile"
-            return Unpaired(proposal.relationship_id, reason, str(error))
-        return None
 
     # Life of a pair -----------------------------------------------------------
 
@@ -651,6 +544,11 @@ class Mentoring(Application[UUID]):
         raise Conflict(f"relationship {relationship_id} kept changing while a timer fired")
 
 
-def _relationship_id(request: Request) -> UUID:
-    assert request.relationship_id is not None, "the application's requests come from relationships"
-    return request.relationship_id
+def implied_basis(actor: Actor, scheme: Scheme) -> MatchBasis:
+    """On what basis an actor invites: staff by their own choice; a mentee from the
+    proposals in a hybrid scheme, else by their own choice."""
+    if actor.role in STAFF_ROLES:
+        return MatchBasis.COORDINATOR
+    if scheme.matching_model == MatchingModel.HYBRID:
+        return MatchBasis.RANKED
+    return MatchBasis.MENTEE_CHOICE

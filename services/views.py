@@ -10,7 +10,7 @@ from domain.matching import Candidate
 from domain.people import Mentee, Mentor
 from domain.relationship import Relationship
 from domain.scheme import Scheme
-from services.application import CohortRun
+from services.matchmaking import CohortRun
 
 _EVENT_ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor"}
 

@@ -14,7 +14,7 @@ from domain.matching_settings import DEFAULT_MATCHING, PARTS
 from domain.relationship import Relationship
 from domain.scheme import Scheme
 from domain.timers import Outcome
-from services import application
+from services import matchmaking
 from services.application import Mentoring
 from services.persistence import popo_env
 
@@ -105,7 +105,7 @@ class Deanery:
         return self.app.get_relationship(self.requests[mentee]).mentor_id
 
     def candidate_ids(self, mentee: str) -> list[UUID]:
-        return [c.mentor_id for c in self.app.candidates(self.requests[mentee])]
+        return [c.mentor_id for c in self.app.matchmaking.candidates(self.requests[mentee])]
 
     def last_event(self, mentee: str) -> Any:
         return self.app.relationship_events(self.requests[mentee])[-1]
@@ -197,9 +197,9 @@ def test_candidates_leave_out_line_managers_previous_mentors_and_held_places() -
     deanery.mentee("cara")
     deanery.invite("cara", "held")
     assert deanery.candidate_ids("ben") == [free]
-    assert deanery.app.places_held() == {held: 1}
+    assert deanery.app.matchmaking.places_held() == {held: 1}
     deanery.answer("cara", accept=False)
-    assert deanery.app.places_held() == {}
+    assert deanery.app.matchmaking.places_held() == {}
     assert set(deanery.candidate_ids("ben")) == {free, held}
 
 
@@ -209,14 +209,14 @@ def test_an_invitation_holds_a_place_until_it_is_answered_or_ends(answer: str) -
     asha = deanery.mentor("asha")
     ben = deanery.mentee("ben")
     deanery.invite("ben", "asha")
-    assert deanery.app.places_held() == {asha: 1}
+    assert deanery.app.matchmaking.places_held() == {asha: 1}
     if answer in ("accepted", "declined"):
         deanery.answer("ben", accept=answer == "accepted")
     elif answer == "lapsed":
         deanery.lapse("ben")
     else:
         deanery.app.end(ben, "withdrawn", None, COORDINATOR)
-    assert deanery.app.places_held() == {}
+    assert deanery.app.matchmaking.places_held() == {}
     assert deanery.app.get_mentor(asha).load == (answer == "accepted")
 
 
@@ -227,11 +227,11 @@ def test_an_invitation_withdrawn_in_the_race_for_a_last_place_holds_nothing() ->
     deanery.mentee("cara")
     deanery.invite("ben", "asha")
     deanery.invite("cara", "asha")
-    assert deanery.app.places_held() == {asha: 2}
+    assert deanery.app.matchmaking.places_held() == {asha: 2}
     deanery.answer("ben", accept=True)
     with pytest.raises(NotEligible):
         deanery.answer("cara", accept=True)
-    assert deanery.app.places_held() == {}
+    assert deanery.app.matchmaking.places_held() == {}
 
 
 def test_candidates_are_for_a_request_still_waiting_for_a_mentor() -> None:
@@ -240,7 +240,7 @@ def test_candidates_are_for_a_request_still_waiting_for_a_mentor() -> None:
     deanery.mentee("ben")
     deanery.invite("ben", "asha")
     with pytest.raises(TransitionRefused):
-        deanery.app.candidates(deanery.requests["ben"])
+        deanery.app.matchmaking.candidates(deanery.requests["ben"])
 
 
 def test_a_mentee_cannot_take_a_place_held_by_an_invitation_but_a_coordinator_may() -> None:
@@ -287,7 +287,7 @@ def hybrid_deanery() -> Deanery:
 
 def test_a_hybrid_mentee_picks_one_of_the_proposals() -> None:
     deanery = hybrid_deanery()
-    proposals = deanery.app.proposals(deanery.requests["ben"])
+    proposals = deanery.app.matchmaking.proposals(deanery.requests["ben"])
     assert [c.mentor_id for c in proposals] == [deanery.mentors["dev"], deanery.mentors["asha"]]
     as_ben = deanery.as_mentee("ben")
     assert refusal(lambda: deanery.invite("ben", "sam", as_ben)) == "not_proposed"
@@ -487,7 +487,7 @@ def cohort() -> Deanery:
 def test_a_dry_run_proposes_the_cohorts_pairs_and_changes_nothing() -> None:
     deanery = cohort()
     before = deanery.app.recorder.max_notification_id()
-    run = deanery.app.match_cohort(deanery.scheme_id, True, COORDINATOR)
+    run = deanery.app.matchmaking.match_cohort(deanery.scheme_id, True, COORDINATOR)
     assert deanery.app.recorder.max_notification_id() == before
     proposed = {p.relationship_id: p.candidate.mentor_id for p in run.proposals}
     names = {v: k for k, v in deanery.requests.items()}
@@ -500,7 +500,7 @@ def test_a_dry_run_proposes_the_cohorts_pairs_and_changes_nothing() -> None:
 
 def test_a_cohort_run_invites_every_proposal_with_its_rationale() -> None:
     deanery = cohort()
-    run = deanery.app.match_cohort(deanery.scheme_id, False, COORDINATOR)
+    run = deanery.app.matchmaking.match_cohort(deanery.scheme_id, False, COORDINATOR)
     assert len(run.proposals) == 4
     for proposal in run.proposals:
         relationship = deanery.app.get_relationship(proposal.relationship_id)
@@ -511,10 +511,10 @@ def test_a_cohort_run_invites_every_proposal_with_its_rationale() -> None:
         assert relationship.rationale is not None
         assert relationship.rationale["basis"] == "cohort_assignment"
         assert relationship.rationale["score"] == round(proposal.candidate.score, 6)
-    held = deanery.app.places_held()
+    held = deanery.app.matchmaking.places_held()
     assert all(held[m] <= deanery.app.get_mentor(m).capacity for m in deanery.mentors.values())
     # Nothing is left to pair: a second run proposes nobody.
-    again = deanery.app.match_cohort(deanery.scheme_id, False, COORDINATOR)
+    again = deanery.app.matchmaking.match_cohort(deanery.scheme_id, False, COORDINATOR)
     assert again.proposals == ()
 
 
@@ -522,15 +522,15 @@ def test_a_proposal_that_something_changed_meanwhile_is_left_unmatched_with_its_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     deanery = cohort()
-    assign = application.assign_cohort
+    assign = matchmaking.assign_cohort
 
     def assign_then_sam_steps_back(*args: Any, **kwargs: Any) -> Any:
         result = assign(*args, **kwargs)
         deanery.app.update_mentor(deanery.mentors["sam"], COORDINATOR, available=False)
         return result
 
-    monkeypatch.setattr(application, "assign_cohort", assign_then_sam_steps_back)
-    run = deanery.app.match_cohort(deanery.scheme_id, False, COORDINATOR)
+    monkeypatch.setattr(matchmaking, "assign_cohort", assign_then_sam_steps_back)
+    run = deanery.app.matchmaking.match_cohort(deanery.scheme_id, False, COORDINATOR)
     assert deanery.state("ema") == "requested"
     left = {u.relationship_id: u for u in run.unmatched}
     assert left[deanery.requests["ema"]].reason == "unavailable"
