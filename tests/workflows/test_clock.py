@@ -1,20 +1,13 @@
 """The relationship clock on its own: which timers run after which events."""
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
 from uuid import uuid4
-
-from temporalio.activity import _Definition
 
 from domain.actors import Actor
 from domain.relationship import Relationship
 from domain.timers import RESUMED_BY, SETTING, SUSPENDED_BY, TIMERS
-from workflows.activities import RelationshipActivities
 from workflows.clock import LIFECYCLE_EVENTS, STATE_AFTER, RelationshipClock
 from workflows.model import LifecycleEvent
-from workflows.outbox import Outbox
-from workflows.ports import TimerCommands
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -172,18 +165,3 @@ def test_every_timer_counts_from_a_fact_the_relationship_records() -> None:
     for timer in TIMERS:
         assert hasattr(relationship, timer.counts_from), timer.name
         assert set(timer.settings) <= set(SETTING), timer.name
-
-
-def test_every_command_of_the_timer_table_is_an_activity_and_a_port_method() -> None:
-    unbound = RelationshipActivities(cast(TimerCommands, None), cast(Outbox, None))
-    activities = {activity_name(function) for function in unbound.all()}
-    for timer in TIMERS:
-        for consequence in timer.consequences:
-            assert consequence.command in activities, consequence.command
-            assert callable(getattr(TimerCommands, consequence.command, None))
-
-
-def activity_name(function: Callable[..., Any]) -> str:
-    definition = _Definition.from_callable(function)
-    assert definition is not None, f"{function} is not an activity"
-    return str(definition.name)
