@@ -100,8 +100,8 @@ class Timer:
     models: frozenset[MatchingModel] | None = None
 
 
-BACK_TO_REQUESTED = ("InvitationDeclined", "InvitationLapsed", "InvitationWithdrawn")
-PAIRED = ("Matched", "InvitationAccepted")
+BACK_TO_REQUESTED_EVENTS = ("InvitationDeclined", "InvitationLapsed", "InvitationWithdrawn")
+MATCH_EVENTS = ("Matched", "InvitationAccepted")
 
 # Timers that start on the same event and fire at the same instant fire in this order.
 TIMERS: tuple[Timer, ...] = (
@@ -109,7 +109,7 @@ TIMERS: tuple[Timer, ...] = (
         "match_within",
         settings=("match_within",),
         starts=("Requested",),
-        stops=PAIRED,
+        stops=MATCH_EVENTS,
         counts_from="requested_at",
         consequences=(Consequence("flag_stalled", "coordinator", "unmatched"),),
         stall=StallReason.UNMATCHED,
@@ -117,8 +117,8 @@ TIMERS: tuple[Timer, ...] = (
     Timer(
         "pick_within",
         settings=("pick_within",),
-        starts=("Requested", *BACK_TO_REQUESTED),
-        stops=("MentorInvited", *PAIRED),
+        starts=("Requested", *BACK_TO_REQUESTED_EVENTS),
+        stops=("MentorInvited", *MATCH_EVENTS),
         counts_from="requested_since",
         consequences=(Consequence("notify_pick_overdue", "coordinator", "pick_overdue"),),
         stall=StallReason.UNMATCHED,
@@ -128,7 +128,7 @@ TIMERS: tuple[Timer, ...] = (
         "mentor_response_within",
         settings=("mentor_response_within",),
         starts=("MentorInvited",),
-        stops=(*PAIRED, *BACK_TO_REQUESTED),
+        stops=(*MATCH_EVENTS, *BACK_TO_REQUESTED_EVENTS),
         counts_from="invited_at",
         consequences=(Consequence("lapse_invitation", "coordinator", "invitation_lapsed"),),
         stall=StallReason.MENTOR_NO_RESPONSE,
@@ -136,7 +136,7 @@ TIMERS: tuple[Timer, ...] = (
     Timer(
         "first_meeting_within",
         settings=("first_meeting_within",),
-        starts=PAIRED,
+        starts=MATCH_EVENTS,
         stops=("MeetingLogged",),
         counts_from="matched_at",
         consequences=(Consequence("flag_stalled", "pair", "no_first_meeting"),),
