@@ -1,7 +1,10 @@
-"""Refusals in the domain's own vocabulary.
+"""Refusals in the domain's own vocabulary, and the id nothing answers to.
 
-The API maps `TransitionRefused` and `NotEligible` to 409 and `InvalidValue` to 422.
+The API maps `TransitionRefused` and `NotEligible` to 409, `InvalidValue` to 422
+and `NotFound` to 404.
 """
+
+from uuid import UUID
 
 
 class DomainError(Exception):
@@ -28,3 +31,11 @@ class NotEligible(DomainError):
 
 class InvalidValue(DomainError, ValueError):
     """A value the domain cannot accept whatever the state (a date in the future, say)."""
+
+
+class NotFound(Exception):
+    """No such scheme, mentor, mentee or relationship."""
+
+    def __init__(self, kind: str, object_id: UUID | str) -> None:
+        self.kind = kind
+        super().__init__(f"no {kind} with id {object_id}")

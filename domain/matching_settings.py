@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 from domain.careers import GRADE_LEVELS, plain
 from domain.durations import parse_duration
 from domain.errors import InvalidValue
+from domain.timers import SETTING
 
 SPECIALTY, INTERESTS, CAREER_STAGE, INSTITUTION, PREFERENCE = (
     "specialty",
@@ -66,7 +67,7 @@ DEFAULT_MATCHING: MatchingSettings = {
     "career_gap_max": 8,
     "regions": {},
     "hybrid_k": 3,
-    "pick_within": "P14D",
+    "pick_within": SETTING["pick_within"].default,
 }
 
 

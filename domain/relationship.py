@@ -18,6 +18,7 @@ from domain.durations import parse_duration
 from domain.errors import InvalidValue, NotEligible, TransitionRefused
 from domain.privacy import Classified
 from domain.scheme import SurveyQuestion
+from domain.timers import STALL_STATES
 from domain.vocabulary import (
     OPEN_STATES,
     PAIRED_STATES,
@@ -30,13 +31,6 @@ from domain.vocabulary import (
     State,
 )
 
-# Which state each stall reason can be flagged in.
-STALL_STATES: dict[StallReason, frozenset[State]] = {
-    StallReason.UNMATCHED: frozenset({State.REQUESTED, State.MENTOR_INVITED}),
-    StallReason.MENTOR_NO_RESPONSE: frozenset({State.REQUESTED, State.MENTOR_INVITED}),
-    StallReason.NO_FIRST_MEETING: frozenset({State.MATCHED}),
-    StallReason.MEETING_OVERDUE: frozenset({State.ACTIVE}),
-}
 # Stalls that a match resolves; a meeting resolves every stall.
 CLEARED_BY_MATCH = frozenset({StallReason.UNMATCHED, StallReason.MENTOR_NO_RESPONSE})
 
@@ -51,7 +45,9 @@ def planned_end_after(first_meeting_at: datetime, planned_duration: str) -> date
 
 class Relationship(Aggregate):
     """The lifecycle aggregate. `stalled`, `escalated`, `paused`, `midpoint_due`
-    and `end_due` are flags orthogonal to `state`."""
+    and `end_due` are flags orthogonal to `state`. `requested_since` is when the
+    request last began waiting for a mentor (made, or back to requested);
+    `lapsed_invitation_sent_at` when the last invitation that lapsed was sent."""
 
     class Event(Aggregate.Event, Classified):
         """Every event of a relationship."""
@@ -193,7 +189,9 @@ class Relationship(Aggregate):
         self.mentor_id: UUID | None = None
         self.declined_mentor_ids: list[UUID] = []
         self.rationale: dict[str, Any] | None = None
+        self.requested_since: datetime = self.created_on
         self.invited_at: datetime | None = None
+        self.lapsed_invitation_sent_at: datetime | None = None
         self.matched_at: datetime | None = None
         self.first_meeting_at: datetime | None = None
         self.first_meeting_on: date | None = None
@@ -292,8 +290,8 @@ class Relationship(Aggregate):
         self._invitation_declined(actor=actor)
 
     @event(InvitationDeclined)
-    def _invitation_declined(self, actor: Actor) -> None:
-        self._back_to_requested()
+    def _invitation_declined(self, actor: Actor, timestamp: datetime | None = None) -> None:
+        self._back_to_requested(timestamp)
 
     def lapse_invitation(self, actor: Actor) -> None:
         """The mentor did not answer in time: back to requested."""
@@ -301,8 +299,9 @@ class Relationship(Aggregate):
         self._invitation_lapsed(actor=actor)
 
     @event(InvitationLapsed)
-    def _invitation_lapsed(self, actor: Actor) -> None:
-        self._back_to_requested()
+    def _invitation_lapsed(self, actor: Actor, timestamp: datetime | None = None) -> None:
+        self.lapsed_invitation_sent_at = self.invited_at
+        self._back_to_requested(timestamp)
 
     def withdraw_invitation(self, reason: str, actor: Actor) -> None:
         """The invitation can no longer be accepted (the mentor's last place went to
@@ -311,14 +310,19 @@ class Relationship(Aggregate):
         self._invitation_withdrawn(reason=reason, actor=actor)
 
     @event(InvitationWithdrawn)
-    def _invitation_withdrawn(self, reason: str, actor: Actor) -> None:
-        self._back_to_requested(excluding_mentor=False)
+    def _invitation_withdrawn(
+        self, reason: str, actor: Actor, timestamp: datetime | None = None
+    ) -> None:
+        self._back_to_requested(timestamp, excluding_mentor=False)
 
-    def _back_to_requested(self, excluding_mentor: bool = True) -> None:
-        assert self.mentor_id is not None
+    def _back_to_requested(self, at: datetime | None, excluding_mentor: bool = True) -> None:
+        """Waiting for a mentor again, since `at`; a mentor who declined or did not
+        answer is not invited to this request again."""
+        assert self.mentor_id is not None and at is not None
         if excluding_mentor:
             self.declined_mentor_ids.append(self.mentor_id)
         self.state = State.REQUESTED
+        self.requested_since = at
         self.mentor_id = None
         self.rationale = None
         self.invited_at = None

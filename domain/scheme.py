@@ -10,6 +10,7 @@ from domain.durations import parse_duration
 from domain.errors import InvalidValue
 from domain.matching_settings import validated_matching
 from domain.privacy import Classified
+from domain.timers import DEFAULT_TIMERS
 from domain.vocabulary import (
     Comparison,
     FeedbackStage,
@@ -18,16 +19,6 @@ from domain.vocabulary import (
     QuestionKind,
     SchemeRole,
 )
-
-DEFAULT_TIMERS: dict[str, str] = {
-    "match_within": "P21D",
-    "mentor_response_within": "P7D",
-    "first_meeting_within": "P28D",
-    "meeting_cadence": "P56D",
-    "cadence_grace": "P14D",
-    "escalate_after": "P14D",
-    "planned_duration": "P365D",
-}
 
 
 class Cohort(TypedDict):

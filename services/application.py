@@ -3,11 +3,12 @@
 Every command returns what it saved and the notification position of its last
 event, so a reader can wait for projections to reach it (read-your-writes).
 Commands that touch several aggregates save them in one atomic write: capacity
-and the one-open-request rule cannot be broken by two people at once.
+and the one-open-request rule cannot be broken by two people at once. The timers'
+commands answer an Outcome instead, deciding and saving on one read. Candidates
+and cohort runs are the `matchmaking` collaborator's (services.matchmaking).
 """
 
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar, cast
@@ -18,24 +19,25 @@ from eventsourcing.domain import Aggregate, AggregateEvent, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import get_topic
 
+from domain import consequences, policy
 from domain.actors import Actor
-from domain.cohort import assign_cohort
-from domain.errors import DomainError, InvalidValue, NotEligible, TransitionRefused
+from domain.errors import InvalidValue, NotEligible
 from domain.matching import (
     Candidate,
     MatchBasis,
     Request,
     exclusions,
-    rank_candidates,
     score_candidate,
 )
 from domain.matching import rationale as rationale_of
 from domain.people import Mentee, Mentor
+from domain.policy import NextStep
 from domain.relationship import Relationship
 from domain.scheme import Scheme
+from domain.timers import Outcome
 from domain.vocabulary import MatchingModel, State
 from services.errors import Conflict, NotFound
-from services.invitations import InvitationsAwaitingAnswer
+from services.matchmaking import Matchmaking
 from services.transcodings import ActorAsDict, DateAsISO
 
 A = TypeVar("A", bound=Aggregate)
@@ -57,40 +59,20 @@ class Saved(Generic[A]):
     position: int
 
 
-@dataclass(frozen=True)
-class Proposal:
-    """A mentor proposed for a request by a cohort run (invited unless a dry run)."""
-
-    relationship_id: UUID
-    candidate: Candidate
-
-
-@dataclass(frozen=True)
-class Unpaired:
-    """A request a cohort run left without a mentor: a stable `reason` code and a
-    sentence a coordinator can read."""
-
-    relationship_id: UUID
-    reason: str
-    message: str
-
-
-@dataclass(frozen=True)
-class CohortRun:
-    proposals: tuple[Proposal, ...]
-    unmatched: tuple[Unpaired, ...]
-    dry_run: bool
-
-
 STAFF_ROLES = frozenset({"admin", "coordinator"})
+
+# Reads and decisions a timer's command makes before it gives up to a retry.
+TIMER_ATTEMPTS = 3
 
 
 class Mentoring(Application[UUID]):
+    """The one application of the service: one event store, one notification log."""
+
     name = "mentoring"
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
-        self._awaiting = InvitationsAwaitingAnswer()
+        self.matchmaking = Matchmaking(self)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -256,10 +238,12 @@ class Mentoring(Application[UUID]):
         mentor_id: UUID,
         actor: Actor,
         rationale: dict[str, Any] | None = None,
+        basis: MatchBasis | None = None,
     ) -> Saved[Relationship]:
         """Invite an eligible mentor; when the scheme needs no acceptance the pair is
         matched at once and the mentor's place taken. The invitation records why
-        (`rationale`, else this pair's score, on the basis the actor implies).
+        (`rationale`, else this pair's score) and on what `basis` (by default the
+        one the actor implies; a cohort run names its own).
 
         Staff may invite a mentor whose free places are all held by invitations
         awaiting an answer (the first acceptance wins: respond_to_invitation). A
@@ -268,13 +252,9 @@ class Mentoring(Application[UUID]):
         """
         relationship = self.get_relationship(relationship_id)
         scheme = self.get_scheme(relationship.scheme_id)
-        if actor.role in STAFF_ROLES:
-            basis = MatchBasis.COORDINATOR
-        elif scheme.matching_model == MatchingModel.HYBRID:
-            basis = MatchBasis.RANKED
-        else:
-            basis = MatchBasis.MENTEE_CHOICE
-        return self._invite(relationship, scheme, mentor_id, actor, basis, rationale)
+        basis = basis or implied_basis(actor, scheme)
+        touched = self._invite(relationship, scheme, mentor_id, actor, basis, rationale)
+        return Saved(relationship, self._save(relationship, *touched))
 
     def _invite(
         self,
@@ -284,12 +264,13 @@ class Mentoring(Application[UUID]):
         actor: Actor,
         basis: MatchBasis,
         rationale: dict[str, Any] | None = None,
-    ) -> Saved[Relationship]:
-        """Check, record why, invite, save. Places held by invitations count unless
+    ) -> tuple[Mentor, Mentee]:
+        """Check, record why and invite, unsaved; the mentor and mentee, whom the
+        caller saves with the relationship. Places held by invitations count unless
         a coordinator chose; a RANKED choice must be one of the proposals."""
         mentee = self.get_mentee(relationship.mentee_id)
         mentor = self.get_mentor(mentor_id)
-        held = 0 if basis == MatchBasis.COORDINATOR else self.places_held()[mentor_id]
+        held = 0 if basis == MatchBasis.COORDINATOR else self.matchmaking.places_held()[mentor_id]
         found = exclusions(
             scheme,
             mentor,
@@ -302,7 +283,7 @@ class Mentoring(Application[UUID]):
             raise NotEligible(found[0].reason, found[0].message)
         request = Request.of(relationship, mentee)
         if basis == MatchBasis.RANKED and relationship.state == State.REQUESTED:
-            proposed = self._ranked(scheme, request, scheme.matching["hybrid_k"])
+            proposed = self.matchmaking.ranked(scheme, request, scheme.matching["hybrid_k"])
             if mentor_id not in {c.mentor_id for c in proposed}:
                 raise NotEligible(
                     "not_proposed",
@@ -315,25 +296,21 @@ class Mentoring(Application[UUID]):
         relationship.invite(mentor_id, scheme.require_mentor_acceptance, rationale, actor)
         if relationship.mentor_id is not None and relationship.matched_at is not None:
             self._pair(relationship, mentor, mentee, actor)
-        return Saved(relationship, self._save(relationship, mentor, mentee))
+        return mentor, mentee
 
     def respond_to_invitation(
         self, relationship_id: UUID, accept: bool, actor: Actor
     ) -> Saved[Relationship]:
         """Accept or decline. When two acceptances race for a mentor's last place,
         one wins; the other's invitation is withdrawn (back to requested) and it
-        raises NotEligible("no_capacity"). In a hybrid scheme, once as many mentors
-        as the scheme proposes have declined a request, or no candidate is left, the
-        coordinator is told (flagged `unmatched` and escalated)."""
+        raises NotEligible("no_capacity"). After a decline the matching model's
+        policy decides what comes next, in the same write (domain.policy)."""
         if not accept:
             relationship = self.get_relationship(relationship_id)
             relationship.decline(actor)
             scheme = self.get_scheme(relationship.scheme_id)
-            if scheme.matching_model == MatchingModel.HYBRID and self._picks_exhausted(
-                relationship, scheme
-            ):
-                self._tell_coordinator(relationship, Actor.system("hybrid_picks_declined"))
-            return Saved(relationship, self._save(relationship))
+            touched = self._after_refusal(relationship, scheme, Actor.system("invitation_declined"))
+            return Saved(relationship, self._save(relationship, *touched))
         try:
             return self._accept(relationship_id, actor)
         except Conflict:
@@ -358,127 +335,29 @@ class Mentoring(Application[UUID]):
         mentor.take_place(relationship.id, actor)
         mentee.record_mentor(mentor.id, actor)
 
-    def lapse_invitation(self, relationship_id: UUID, actor: Actor) -> Saved[Relationship]:
-        """The invited mentor did not answer in time: back to requested, flagged."""
-        relationship = self.get_relationship(relationship_id)
-        relationship.lapse_invitation(actor)
-        if not relationship.stalled and not relationship.paused:
-            relationship.flag_stalled("mentor_no_response", actor)
-        return Saved(relationship, self._save(relationship))
-
-    # Candidates and cohorts ---------------------------------------------------
-
-    def mentors_of(self, scheme_id: UUID) -> list[Mentor]:
-        return [mentor for _, mentor in self.all_of(Mentor) if mentor.scheme_id == scheme_id]
-
-    def places_held(self) -> Counter[UUID]:
-        """Per mentor, the invitations awaiting their answer."""
-        return self._awaiting.places_held(self)
-
-    def candidates(self, relationship_id: UUID, limit: int | None = None) -> list[Candidate]:
-        """The eligible mentors for a request, best first (at most `limit`), each with
-        its score and reasons; a place held by an invitation awaiting an answer is not
-        free. Raises TransitionRefused unless the relationship is requested."""
-        relationship = self.get_relationship(relationship_id)
-        if relationship.state != State.REQUESTED:
-            raise TransitionRefused("list candidates", relationship.state)
-        scheme = self.get_scheme(relationship.scheme_id)
-        request = Request.of(relationship, self.get_mentee(relationship.mentee_id))
-        return self._ranked(scheme, request, limit)
-
-    def proposals(self, relationship_id: UUID) -> list[Candidate]:
-        """What the hybrid model offers the mentee: the scheme's hybrid_k best candidates."""
-        scheme = self.get_scheme(self.get_relationship(relationship_id).scheme_id)
-        return self.candidates(relationship_id, scheme.matching["hybrid_k"])
-
-    def _ranked(self, scheme: Scheme, request: Request, limit: int | None) -> list[Candidate]:
-        mentors = self.mentors_of(scheme.id)
-        held = self.places_held()
-        return rank_candidates(
-            scheme, request, mentors, settings=scheme.matching, places_held=held, limit=limit
+    def _after_refusal(
+        self, relationship: Relationship, scheme: Scheme, actor: Actor
+    ) -> tuple[Aggregate, ...]:
+        """Take the next step the matching model's policy (domain.policy) gives a
+        request whose mentor has just declined or let the invitation lapse, unsaved;
+        the aggregates touched besides the relationship."""
+        best: Candidate | None = None
+        if policy.looks_for_candidates(scheme.matching_model, relationship.paused):
+            request = Request.of(relationship, self.get_mentee(relationship.mentee_id))
+            best = next(iter(self.matchmaking.ranked(scheme, request, 1)), None)
+        step = policy.after_refusal(
+            scheme.matching_model,
+            paused=relationship.paused,
+            refusals=len(relationship.declined_mentor_ids),
+            hybrid_k=scheme.matching["hybrid_k"],
+            candidate_left=best is not None,
         )
-
-    def match_cohort(self, scheme_id: UUID, dry_run: bool, actor: Actor) -> CohortRun:
-        """Pair every request of the scheme waiting for a mentor at once: as many as
-        the mentors' free places allow (places held by invitations are not free),
-        then the highest total score (domain.cohort). Unless `dry_run`, invite each
-        proposal, one save each; a proposal that fails because something changed
-        meanwhile joins the unmatched with its reason. A paused request is left out."""
-        scheme = self.get_scheme(scheme_id)
-        waiting = [
-            r
-            for _, r in self.all_of(Relationship)
-            if r.scheme_id == scheme_id and r.state == State.REQUESTED
-        ]
-        requests = [Request.of(r, self.get_mentee(r.mentee_id)) for r in waiting if not r.paused]
-        assignment = assign_cohort(
-            scheme,
-            requests,
-            self.mentors_of(scheme_id),
-            settings=scheme.matching,
-            places_held=self.places_held(),
-        )
-        unmatched = [Unpaired(r.id, "paused", "the request is paused") for r in waiting if r.paused]
-        unmatched += (
-            Unpaired(_relationship_id(left.request), left.reason, left.message)
-            for left in assignment.unmatched
-        )
-        proposals = []
-        for pairing in assignment.pairings:
-            proposal = Proposal(_relationship_id(pairing.request), pairing.candidate)
-            refusal = None if dry_run else self._invite_proposal(scheme, proposal, actor)
-            if refusal is None:
-                proposals.append(proposal)
-            else:
-                unmatched.append(refusal)
-        return CohortRun(tuple(proposals), tuple(unmatched), dry_run)
-
-    def _invite_proposal(self, scheme: Scheme, proposal: Proposal, actor: Actor) -> Unpaired | None:
-        """Invite a cohort run's proposal; None, or why it could not be invited."""
-        mentor_id = proposal.candidate.mentor_id
-        why = rationale_of(proposal.candidate, scheme.matching, MatchBasis.COHORT)
-        try:
-            relationship = self.get_relationship(proposal.relationship_id)
-            self._invite(relationship, scheme, mentor_id, actor, MatchBasis.COHORT, why)
-        except (DomainError, Conflict, NotFound) as error:
-            reason = error.reason if isinstance(error, NotEligible) else "changed_meanwhile"
-            return Unpaired(proposal.relationship_id, reason, str(error))
-        return None
-
-    def invite_next_candidate(
-        self, relationship_id: UUID, actor: Actor
-    ) -> Saved[Relationship] | None:
-        """After an invitation lapsed or was declined in an `assigned` scheme, invite
-        the best-ranked candidate. None (nothing done) in the other models, where the
-        mentee chooses again, when no mentor is wanted, or no candidate is left."""
-        relationship = self.get_relationship(relationship_id)
-        scheme = self.get_scheme(relationship.scheme_id)
-        if scheme.matching_model != MatchingModel.ASSIGNED or relationship.state != State.REQUESTED:
-            return None
-        request = Request.of(relationship, self.get_mentee(relationship.mentee_id))
-        best = self._ranked(scheme, request, 1)
-        if not best:
-            return None
-        return self._invite(relationship, scheme, best[0].mentor_id, actor, MatchBasis.RANKED)
-
-    def _picks_exhausted(self, relationship: Relationship, scheme: Scheme) -> bool:
-        """Whether a hybrid request has been declined by as many mentors as the scheme
-        proposes, or has no candidate left."""
-        if len(relationship.declined_mentor_ids) >= scheme.matching["hybrid_k"]:
-            return True
-        request = Request.of(relationship, self.get_mentee(relationship.mentee_id))
-        return not self._ranked(scheme, request, 1)
-
-    @staticmethod
-    def _tell_coordinator(relationship: Relationship, actor: Actor) -> None:
-        """Flag the request stalled `unmatched` and escalate it to the coordinator, who
-        may then invite a mentor directly; nothing while paused."""
-        if relationship.paused:
-            return
-        if not relationship.stalled:
-            relationship.flag_stalled("unmatched", actor)
-        if not relationship.escalated:
-            relationship.escalate(actor)
+        if step == NextStep.TELL_COORDINATOR:
+            policy.tell_coordinator(relationship, actor)
+        elif step == NextStep.INVITE_NEXT_CANDIDATE:
+            assert best is not None
+            return self._invite(relationship, scheme, best.mentor_id, actor, MatchBasis.RANKED)
+        return ()
 
     # Life of a pair -----------------------------------------------------------
 
@@ -554,14 +433,19 @@ class Mentoring(Application[UUID]):
         """End the pair: the mentor's place is freed and the mentee may ask again."""
         relationship = self.get_relationship(relationship_id)
         relationship.end(kind, reason_category, actor)
+        touched = self._after_ending(relationship, actor)
+        return Saved(relationship, self._save(relationship, *touched))
+
+    def _after_ending(self, relationship: Relationship, actor: Actor) -> tuple[Aggregate, ...]:
+        """Free the mentor's place and close the mentee's request of a relationship
+        just ended, unsaved; the mentee and mentor touched."""
         mentee = self.get_mentee(relationship.mentee_id)
         mentee.close_request(relationship.id, actor)
-        touched: list[Aggregate] = [relationship, mentee]
-        if relationship.mentor_id is not None:
-            mentor = self.get_mentor(relationship.mentor_id)
-            mentor.release_place(relationship.id, actor)
-            touched.append(mentor)
-        return Saved(relationship, self._save(*touched))
+        if relationship.mentor_id is None:
+            return (mentee,)
+        mentor = self.get_mentor(relationship.mentor_id)
+        mentor.release_place(relationship.id, actor)
+        return mentee, mentor
 
     def rematch(self, relationship_id: UUID, actor: Actor) -> Saved[Relationship]:
         """Open a new request for the same mentee; previous mentors stay excluded.
@@ -581,42 +465,90 @@ class Mentoring(Application[UUID]):
 
     # What timers cause (called by workflow activities) --------------------------
 
-    def flag_stalled(self, relationship_id: UUID, reason: str, actor: Actor) -> Saved[Relationship]:
-        relationship = self.get_relationship(relationship_id)
-        relationship.flag_stalled(reason, actor)
-        return Saved(relationship, self._save(relationship))
+    def flag_stalled(self, relationship_id: UUID, timer: str, basis: datetime) -> Outcome:
+        """The timer (match_within, first_meeting_within or meeting_cadence) that
+        counted from `basis` has fired: flag its stall (domain.consequences)."""
+        return self._on_timer(
+            relationship_id, lambda r, _: consequences.flag_stalled(r, timer, basis)
+        )
 
-    def notify_pick_overdue(self, relationship_id: UUID, actor: Actor) -> Saved[Relationship]:
-        """The hybrid mentee has not picked a mentor within the scheme's matching
-        `pick_within`: the coordinator is told (flagged `unmatched` and escalated)
-        and may invite directly. Does nothing if a mentor was invited meanwhile, the
-        request is paused or closed, or the scheme is not hybrid."""
-        relationship = self.get_relationship(relationship_id)
-        scheme = self.get_scheme(relationship.scheme_id)
-        if scheme.matching_model == MatchingModel.HYBRID and relationship.state == State.REQUESTED:
-            self._tell_coordinator(relationship, actor)
-        return Saved(relationship, self._save(relationship))
+    def lapse_invitation(self, relationship_id: UUID, basis: datetime) -> Outcome:
+        """The mentor invited at `basis` did not answer in time: the invitation
+        lapses, and the matching model's policy takes the next step in the same
+        write (domain.policy)."""
+        return self._on_timer(
+            relationship_id,
+            lambda r, _: consequences.lapse_invitation(r, basis),
+            lambda r, scheme: self._after_refusal(
+                r, scheme, Actor.system("mentor_response_within")
+            ),
+        )
 
-    def escalate(self, relationship_id: UUID, actor: Actor) -> Saved[Relationship]:
-        relationship = self.get_relationship(relationship_id)
-        relationship.escalate(actor)
-        return Saved(relationship, self._save(relationship))
+    def notify_pick_overdue(self, relationship_id: UUID, basis: datetime) -> Outcome:
+        """The hybrid mentee, waiting since `basis`, has not picked a mentor within
+        the scheme's matching `pick_within`: the coordinator is told (flagged
+        `unmatched` and escalated) and may invite directly."""
+        return self._on_timer(
+            relationship_id,
+            lambda r, scheme: consequences.notify_pick_overdue(r, basis, scheme.matching_model),
+        )
 
-    def mark_midpoint_due(self, relationship_id: UUID, actor: Actor) -> Saved[Relationship]:
-        relationship = self.get_relationship(relationship_id)
-        relationship.mark_midpoint_due(actor)
-        return Saved(relationship, self._save(relationship))
+    def escalate(self, relationship_id: UUID, basis: datetime) -> Outcome:
+        """The stall flagged at `basis` has lasted escalate_after: escalate it."""
+        return self._on_timer(relationship_id, lambda r, _: consequences.escalate(r, basis))
 
-    def mark_end_due(self, relationship_id: UUID, actor: Actor) -> Saved[Relationship]:
-        relationship = self.get_relationship(relationship_id)
-        relationship.mark_end_due(actor)
-        return Saved(relationship, self._save(relationship))
+    def mark_midpoint_due(self, relationship_id: UUID, basis: datetime) -> Outcome:
+        """Halfway from the first meeting (`basis`) to the planned end."""
+        return self._on_timer(
+            relationship_id, lambda r, _: consequences.mark_midpoint_due(r, basis)
+        )
 
-    def complete(self, relationship_id: UUID, actor: Actor) -> Saved[Relationship]:
-        """The planned end has come and the pair was not extended."""
-        return self.end(relationship_id, "completed", None, actor)
+    def mark_end_due(self, relationship_id: UUID, basis: datetime) -> Outcome:
+        """The planned end (`basis`) has come: end-of-scheme feedback is due."""
+        return self._on_timer(relationship_id, lambda r, _: consequences.mark_end_due(r, basis))
+
+    def complete(self, relationship_id: UUID, basis: datetime) -> Outcome:
+        """The planned end (`basis`) has come and was not extended: the pair
+        completes, the mentor's place is freed and the mentee's request closed."""
+        return self._on_timer(
+            relationship_id,
+            lambda r, _: consequences.complete(r, basis),
+            lambda r, _: self._after_ending(r, Actor.system("planned_end")),
+        )
+
+    def _on_timer(
+        self,
+        relationship_id: UUID,
+        decide: Callable[[Relationship, Scheme], Outcome],
+        then: Callable[[Relationship, Scheme], tuple[Aggregate, ...]] | None = None,
+    ) -> Outcome:
+        """Guard and act on one read: read the relationship, let `decide` check the
+        fact the timer counted from and record the consequence on that instance,
+        let `then` touch other aggregates, and save it all in one write. When the
+        relationship was saved by someone else meanwhile (a meeting was logged), the
+        write conflicts and the decision is made again on what they saved.
+
+        Raises Conflict when it keeps conflicting, and NotFound for an unknown id."""
+        for _ in range(TIMER_ATTEMPTS):
+            relationship = self.get_relationship(relationship_id)
+            scheme = self.get_scheme(relationship.scheme_id)
+            outcome = decide(relationship, scheme)
+            if not relationship.pending_events:
+                return outcome
+            touched = then(relationship, scheme) if then else ()
+            try:
+                self._save(relationship, *touched)
+            except Conflict:
+                continue
+            return outcome
+        raise Conflict(f"relationship {relationship_id} kept changing while a timer fired")
 
 
-def _relationship_id(request: Request) -> UUID:
-    assert request.relationship_id is not None, "the application's requests come from relationships"
-    return request.relationship_id
+def implied_basis(actor: Actor, scheme: Scheme) -> MatchBasis:
+    """On what basis an actor invites: staff by their own choice; a mentee from the
+    proposals in a hybrid scheme, else by their own choice."""
+    if actor.role in STAFF_ROLES:
+        return MatchBasis.COORDINATOR
+    if scheme.matching_model == MatchingModel.HYBRID:
+        return MatchBasis.RANKED
+    return MatchBasis.MENTEE_CHOICE

@@ -1,14 +1,9 @@
-"""Application errors beside the domain's own (domain.errors)."""
+"""Application errors beside the domain's own (domain.errors, which also declares
+NotFound; it is imported here for the callers that look for it in services)."""
 
-from uuid import UUID
+from domain.errors import NotFound
 
-
-class NotFound(Exception):
-    """No such scheme, mentor, mentee or relationship."""
-
-    def __init__(self, kind: str, object_id: UUID | str) -> None:
-        self.kind = kind
-        super().__init__(f"no {kind} with id {object_id}")
+__all__ = ["Conflict", "NotFound"]
 
 
 class Conflict(Exception):

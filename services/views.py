@@ -11,7 +11,7 @@ from domain.people import Mentee, Mentor
 from domain.privacy import sealed_fields, special_category_fields
 from domain.relationship import Relationship
 from domain.scheme import Scheme
-from services.application import CohortRun
+from services.matchmaking import CohortRun
 
 _EVENT_ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor"}
 

@@ -1,6 +1,7 @@
 """A relationship's clock: which timers run, and when each fires, as a pure function
-of the lifecycle events seen so far. The workflow keeps one and carries it through
-continue-as-new; it holds no fact the event store does not.
+of the lifecycle events seen so far and the timer table (domain.timers). The
+workflow keeps one and carries it through continue-as-new; it holds no fact the
+event store does not.
 
 Deadlines count from when an event was recorded (`occurred_at`), not from when the
 relay delivered it, so a relay that catches up late still fires timers on time.
@@ -9,18 +10,23 @@ relay delivered it, so a relay that catches up late still fires timers on time.
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from workflows.model import (
-    ESCALATE_AFTER,
-    FIRST_MEETING_WITHIN,
-    MATCH_WITHIN,
-    MEETING_CADENCE,
-    MENTOR_RESPONSE_WITHIN,
-    MIDPOINT,
-    PLANNED_END,
-    LifecycleEvent,
-    Progress,
-    TimerView,
-)
+from domain.timers import RESUMED_BY, SUSPENDED_BY, TIMERS, Deadline
+from domain.timers import Timer as TimerDefinition
+from workflows.model import LifecycleEvent, Progress, TimerView
+
+# The state each event leaves the relationship in (the others leave it as it was).
+STATE_AFTER = {
+    "Requested": "requested",
+    "MentorInvited": "mentor_invited",
+    "Matched": "matched",
+    "InvitationAccepted": "matched",
+    "InvitationDeclined": "requested",
+    "InvitationLapsed": "requested",
+    "InvitationWithdrawn": "requested",
+    "MeetingLogged": "active",
+    "Ended": "ended",
+    "Rematched": "rematched",
+}
 
 # A timer is due once its deadline is this close: Temporal rounds timers to the
 # millisecond, and a timer that wakes a hair early must not be set again.
@@ -65,38 +71,17 @@ class RelationshipClock:
             self.timers.append(self.held)
             self.held = None
         at = event.occurred_at
-        match event.name:
-            case "Requested":
-                self.state = "requested"
-                self._start(MATCH_WITHIN, at, self._after(at, "match_within"), at)
-            case "MentorInvited":
-                self.state = "mentor_invited"
-                self._start(
-                    MENTOR_RESPONSE_WITHIN, at, self._after(at, "mentor_response_within"), at
-                )
-            case "Matched" | "InvitationAccepted":
-                self.state = "matched"
-                self._stop(MATCH_WITHIN, MENTOR_RESPONSE_WITHIN)
-                self._start(FIRST_MEETING_WITHIN, at, self._after(at, "first_meeting_within"), at)
-            case "InvitationDeclined" | "InvitationLapsed" | "InvitationWithdrawn":
-                self.state = "requested"
-                self._stop(MENTOR_RESPONSE_WITHIN)
-            case "MeetingLogged":
-                self._meeting(at, event.planned_end)
-            case "StallFlagged":
-                self._start(ESCALATE_AFTER, at, self._after(at, "escalate_after"), at)
-            case "StallCleared" | "Escalated":
-                self._stop(ESCALATE_AFTER)
-            case "Paused":
-                self._pause(at)
-            case "Resumed":
-                self._resume(at)
-            case "Extended":
-                assert event.planned_end is not None
-                self._start(PLANNED_END, event.planned_end, event.planned_end, at)
-            case "Ended" | "Rematched":
-                self.state = "ended" if event.name == "Ended" else "rematched"
-                self.timers.clear()
+        self.state = STATE_AFTER.get(event.name, self.state)
+        if event.name == SUSPENDED_BY:
+            self._pause(at)
+        elif event.name == RESUMED_BY:
+            self._resume(at)
+        self._stop(*(timer.name for timer in TIMERS if event.name in timer.stops))
+        for timer in TIMERS:
+            if event.name in timer.starts and self._runs(timer):
+                self._start_after(timer, event)
+        if self.closed:
+            self.timers.clear()
 
     def due(self, now: datetime) -> Timer | None:
         """The running timer that fires first, if its deadline has come."""
@@ -134,19 +119,26 @@ class RelationshipClock:
     def progress(self) -> Progress:
         return Progress(version=self.version, applied=self.applied, state=self.state)
 
-    def _after(self, at: datetime, setting: str) -> datetime:
-        return at + timedelta(seconds=self.durations[setting])
+    def _runs(self, timer: TimerDefinition) -> bool:
+        """Whether the timer runs under this scheme. A workflow started before a
+        timer existed was not given its settings, and never runs it."""
+        if timer.models is not None and self.matching_model not in timer.models:
+            return False
+        return all(setting in self.durations for setting in timer.settings)
 
-    def _meeting(self, at: datetime, planned_end: datetime | None) -> None:
-        """Every meeting restarts the cadence clock; the first (which fixes the planned
-        end) also starts the midpoint and planned-end timers."""
-        if planned_end is not None:
-            self.state = "active"
-            self._stop(FIRST_MEETING_WITHIN)
-            self._start(MIDPOINT, at, at + (planned_end - at) / 2, at)
-            self._start(PLANNED_END, planned_end, planned_end, at)
-        cadence = self.durations["meeting_cadence"] + self.durations["cadence_grace"]
-        self._start(MEETING_CADENCE, at, at + timedelta(seconds=cadence), at)
+    def _start_after(self, timer: TimerDefinition, event: LifecycleEvent) -> None:
+        """(Re)start a timer on an event that starts it; one that counts towards the
+        planned end starts only on an event that fixes it."""
+        at, planned_end = event.occurred_at, event.planned_end
+        if timer.deadline == Deadline.AFTER_SETTINGS:
+            seconds = sum(self.durations[setting] for setting in timer.settings)
+            self._start(timer.name, at, at + timedelta(seconds=seconds), at)
+        elif planned_end is None:
+            return
+        elif timer.deadline == Deadline.HALFWAY_TO_PLANNED_END:
+            self._start(timer.name, at, at + (planned_end - at) / 2, at)
+        else:
+            self._start(timer.name, planned_end, planned_end, at)
 
     def _start(self, name: str, basis: datetime, fires_at: datetime, started: datetime) -> None:
         """(Re)start a timer; while paused it starts suspended, with the time it

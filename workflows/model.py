@@ -12,32 +12,15 @@ TASK_QUEUE = "relationships"
 WORKFLOW_NAME = "RelationshipWorkflow"
 RECORD_SIGNAL = "record"
 
-# The relationship's timers (DESIGN.md "Timers"). Each is named after the scheme
-# setting that sets it, except the two that follow from `planned_duration`.
-MATCH_WITHIN = "match_within"
-MENTOR_RESPONSE_WITHIN = "mentor_response_within"
-FIRST_MEETING_WITHIN = "first_meeting_within"
-MEETING_CADENCE = "meeting_cadence"
-ESCALATE_AFTER = "escalate_after"
-MIDPOINT = "midpoint"
-PLANNED_END = "planned_end"
-
-# Activity names: the workflow calls them by name so that it never imports the
-# application (which is not deterministic code).
+# Activity names beside the timers' commands (domain.timers): the workflow calls
+# activities by name so that it never imports the application (which is not
+# deterministic code).
 READ_SCHEME_TIMERS = "read_scheme_timers"
-FLAG_STALLED = "flag_stalled"
-LAPSE_INVITATION = "lapse_invitation"
-INVITE_NEXT_CANDIDATE = "invite_next_candidate"
-ESCALATE = "escalate"
-MARK_MIDPOINT_DUE = "mark_midpoint_due"
-MARK_END_DUE = "mark_end_due"
-COMPLETE = "complete"
 NOTIFY = "notify"
-
-# What an activity found when it re-read the relationship.
-RECORDED = "recorded"  # the timer's consequence is now recorded (by this call or an earlier try)
-UNCHANGED = "unchanged"  # the fact the timer counted from no longer holds: nothing to do
-PAUSED = "paused"  # paused, though the workflow has not seen the pause yet: try after it
+# Activity of workflows that lapsed an invitation before the lapse command invited
+# the next candidate itself; kept so that their histories replay.
+INVITE_NEXT_CANDIDATE = "invite_next_candidate"
+LAPSE_INVITES_NEXT_CANDIDATE = "lapse-invites-next-candidate"
 
 
 @dataclass(frozen=True)
@@ -54,8 +37,9 @@ class LifecycleEvent:
 
 @dataclass(frozen=True)
 class SchemeTimers:
-    """The scheme's timer settings in seconds, by setting name, and whether the
-    relationship is still open when its workflow starts."""
+    """The scheme's timer settings in seconds, by setting name (domain.timers.SETTINGS;
+    a workflow started before a setting existed lacks it), its matching model, and
+    whether the relationship is still open when its workflow starts."""
 
     durations: dict[str, float]
     matching_model: str

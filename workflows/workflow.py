@@ -11,28 +11,15 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.policy import looks_for_candidates
+    from domain.timers import TIMER, Consequence, Outcome
     from workflows.clock import RelationshipClock, Timer
     from workflows.model import (
-        COMPLETE,
-        ESCALATE,
-        ESCALATE_AFTER,
-        FIRST_MEETING_WITHIN,
-        FLAG_STALLED,
         INVITE_NEXT_CANDIDATE,
-        LAPSE_INVITATION,
-        MARK_END_DUE,
-        MARK_MIDPOINT_DUE,
-        MATCH_WITHIN,
-        MEETING_CADENCE,
-        MENTOR_RESPONSE_WITHIN,
-        MIDPOINT,
+        LAPSE_INVITES_NEXT_CANDIDATE,
         NOTIFY,
-        PAUSED,
-        PLANNED_END,
         READ_SCHEME_TIMERS,
         RECORD_SIGNAL,
-        RECORDED,
-        UNCHANGED,
         WORKFLOW_NAME,
         LifecycleEvent,
         Notice,
@@ -43,28 +30,6 @@ with workflow.unsafe.imports_passed_through():
     )
 
 R = TypeVar("R")
-
-# What each timer does when it fires, and who hears about it (audience, kind).
-CONSEQUENCE = {
-    MATCH_WITHIN: FLAG_STALLED,
-    MENTOR_RESPONSE_WITHIN: LAPSE_INVITATION,
-    FIRST_MEETING_WITHIN: FLAG_STALLED,
-    MEETING_CADENCE: FLAG_STALLED,
-    ESCALATE_AFTER: ESCALATE,
-    MIDPOINT: MARK_MIDPOINT_DUE,
-    PLANNED_END: MARK_END_DUE,
-}
-NOTICE = {
-    MATCH_WITHIN: ("coordinator", "unmatched"),
-    MENTOR_RESPONSE_WITHIN: ("coordinator", "invitation_lapsed"),
-    FIRST_MEETING_WITHIN: ("pair", "no_first_meeting"),
-    MEETING_CADENCE: ("pair", "meeting_overdue"),
-    ESCALATE_AFTER: ("coordinator", "escalated"),
-    MIDPOINT: ("pair", "midpoint_check_in_due"),
-    PLANNED_END: ("pair", "end_of_scheme_feedback_due"),
-}
-# Matching models in which the service, not the mentee, finds the next mentor.
-SERVICE_MATCHED = ("assigned", "hybrid")
 
 # Continue as new well before Temporal's limits (50k events); a busy pair adds a
 # few hundred events a year.
@@ -91,12 +56,14 @@ class RelationshipWorkflow:
 
     Receives the relationship's lifecycle events (signal `record`, from the relay),
     ignores versions it has already seen, and keeps the timers of DESIGN.md's table
-    from the scheme's settings. When a timer fires it runs an activity that re-reads
-    the aggregate and records the consequence as an event, unless the fact the
-    timer counted from has changed meanwhile; what the activity records comes back
-    as an event like any other. Ends when the relationship is ended or rematched
-    (or is found closed when the workflow starts); continues as new when its
-    history grows long. Query `timers` lists the timers, `progress` how far it got.
+    from the scheme's settings. When a timer fires it runs the activities of its
+    consequences (domain.timers), each an application command that re-reads the
+    aggregate and records the consequence as an event, unless the fact the timer
+    counted from has changed meanwhile; then it records the consequence's notice.
+    What the commands record comes back as events like any others. Ends when the
+    relationship is ended or rematched (or is found closed when the workflow
+    starts); continues as new when its history grows long. Query `timers` lists
+    the timers, `progress` how far it got.
     """
 
     @workflow.init
@@ -158,25 +125,35 @@ class RelationshipWorkflow:
         return info.get_current_history_length() >= limit or info.is_continue_as_new_suggested()
 
     async def _fire(self, clock: RelationshipClock, timer: Timer) -> None:
+        """Run the timer's consequences in order while each is recorded. A timer whose
+        first command finds the pair paused waits for the next event (the pause)."""
         clock.take(timer)
         due = TimerDue(clock.relationship_id, timer.name, timer.basis)
-        outcome = await self._activity(CONSEQUENCE[timer.name], due, str, refused=UNCHANGED)
-        if outcome == PAUSED:
-            clock.hold(timer)
-            return
-        if timer.name == MENTOR_RESPONSE_WITHIN and clock.matching_model in SERVICE_MATCHED:
-            await self._activity(INVITE_NEXT_CANDIDATE, clock.relationship_id, bool, refused=False)
-        if outcome != RECORDED:
-            return
-        await self._notify(due, *NOTICE[timer.name])
-        if timer.name == PLANNED_END:
-            completed = await self._activity(COMPLETE, due, str, refused=UNCHANGED)
-            if completed == RECORDED:
-                await self._notify(due, "pair", "completed")
+        for step, consequence in enumerate(TIMER[timer.name].consequences):
+            outcome = await self._activity(
+                consequence.command, due, Outcome, refused=Outcome.UNCHANGED
+            )
+            if outcome == Outcome.PAUSED and step == 0:
+                clock.hold(timer)
+                return
+            if consequence.command == "lapse_invitation":
+                await self._invite_next_candidate_as_before(clock)
+            if outcome != Outcome.RECORDED:
+                return
+            await self._notify(due, consequence)
 
-    async def _notify(self, due: TimerDue, audience: str, kind: str) -> None:
+    async def _invite_next_candidate_as_before(self, clock: RelationshipClock) -> None:
+        """Workflows that lapsed an invitation before the lapse command took the
+        matching model's next step itself ran it as an activity of its own here;
+        replaying their histories runs it again."""
+        if looks_for_candidates(clock.matching_model, paused=False) and not workflow.patched(
+            LAPSE_INVITES_NEXT_CANDIDATE
+        ):
+            await self._activity(INVITE_NEXT_CANDIDATE, clock.relationship_id, bool, refused=False)
+
+    async def _notify(self, due: TimerDue, consequence: Consequence) -> None:
         key = f"{due.timer}:{due.basis.isoformat()}"
-        notice = Notice(due.relationship_id, audience, kind, key)
+        notice = Notice(due.relationship_id, consequence.audience, consequence.notice, key)
         await self._activity(NOTIFY, notice, bool, refused=False)
 
     async def _activity(

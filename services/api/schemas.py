@@ -4,7 +4,7 @@ values are the domain's enums (domain.vocabulary), and limits the domain sets ar
 imported from where it sets them."""
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -16,6 +16,7 @@ from pydantic import (
     StrictBool,
     StrictFloat,
     StrictInt,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -31,6 +32,7 @@ from domain.matching_settings import (
     InstitutionRule,
 )
 from domain.relationship import MAX_MEETING_MINUTES
+from domain.timers import DEFAULT_TIMERS
 from domain.vocabulary import (
     EndKind,
     FeedbackStage,
@@ -93,14 +95,19 @@ class Body(BaseModel):
         return data
 
 
-class TimersIn(Body):
-    match_within: Duration | None = None
-    mentor_response_within: Duration | None = None
-    first_meeting_within: Duration | None = None
-    meeting_cadence: Duration | None = None
-    cadence_grace: Duration | None = None
-    escalate_after: Duration | None = None
-    planned_duration: Duration | None = None
+# A scheme's timer settings, one optional field per setting of domain.timers'
+# table that the scheme keeps with its timers (pick_within is in MatchingIn).
+if TYPE_CHECKING:
+    TimersIn = Body
+else:
+    TimersIn = create_model(
+        "TimersIn",
+        __base__=Body,
+        **{
+            name: (Duration | None, Field(None, description=f"ISO 8601; default {default}"))
+            for name, default in DEFAULT_TIMERS.items()
+        },
+    )
 
 
 class CohortIn(Body):

@@ -10,11 +10,13 @@ or a previous mentor, and show why each pair was made.
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import httpx
 
-from domain.actors import Actor
+from domain.timers import TIMER, Outcome
 from tests.e2e.client import Api
+from tests.support.mentoring import fact
 
 PAIRED = ("ben", "cara", "ema", "fin")
 
@@ -71,6 +73,14 @@ class Cohort:
             self.api.ok(self.api.admin.post(f"{path}/{command}", json=body))
         self.requests[mentee] = self.api.ok(self.api.admin.post(f"{path}/rematch"), 201)["id"]
         self.previous[mentee].append(self.mentors[mentor])
+
+    def fire(self, mentee: str, timer: str) -> None:
+        """The timer of the mentee's request fires, as the workflow would run it."""
+        relationship_id = UUID(self.requests[mentee])
+        mentoring = self.api.runtime.mentoring
+        basis = fact(mentoring, relationship_id, timer)
+        command = TIMER[timer].consequences[0].command
+        assert getattr(mentoring, command)(relationship_id, basis) == Outcome.RECORDED
 
     def as_mentee(self, name: str) -> httpx.Client:
         return self.api.as_(self.api.token("mentee", subject_id=self.mentees[name]))
@@ -191,9 +201,7 @@ def test_mentee_choice_mentees_choose_one_mentor_at_a_time(api: Api) -> None:
     assert cohort.refused("fin", "dev", fin) == "no_capacity"  # Ben's invitation holds it
     api.ok(cohort.invite("fin", "sam", fin))
     # Sam does not answer in time; the lapse lets Fin choose again.
-    api.runtime.mentoring.lapse_invitation(
-        cohort.requests["fin"], Actor.system("mentor_response_within")
-    )
+    cohort.fire("fin", "mentor_response_within")
     api.ok(cohort.invite("fin", "asha", fin))
     api.ok(cohort.invite("ema", "sam", ema))
 
@@ -216,16 +224,17 @@ def test_hybrid_mentees_pick_from_proposals_and_the_coordinator_assigns_the_rest
     assert cohort.candidates("ben", ben) == ["dev", "sam"]
     api.ok(cohort.invite("ben", "dev", ben))
     cohort.answer("ben", "dev", accept=False)
-    assert cohort.relationship("ben")["stalled"] is False  # one of two picks declined
-    assert cohort.candidates("ben", ben) == ["sam"]
-    api.ok(cohort.invite("ben", "sam", ben))
+    # One of two picks declined: the service invites the next candidate, Sam.
+    ben_now = cohort.relationship("ben")
+    assert (ben_now["state"], ben_now["mentor_id"]) == ("mentor_invited", cohort.mentors["sam"])
+    assert ben_now["stalled"] is False
 
     assert cohort.candidates("cara", cara) == ["asha"]
     api.ok(cohort.invite("cara", "asha", cara))
     assert cohort.candidates("gus", gus) == []
 
     # Ema does not pick in time: the coordinator is told and assigns directly.
-    api.runtime.mentoring.notify_pick_overdue(cohort.requests["ema"], Actor.system("pick_within"))
+    cohort.fire("ema", "pick_within")
     ema = cohort.relationship("ema")
     assert (ema["stalled"], ema["stall_reason"], ema["escalated"]) == (True, "unmatched", True)
     assert cohort.candidates("ema") == ["dev"]

@@ -3,9 +3,10 @@ fixture runs the projections beside the API)."""
 
 import csv
 import io
+from uuid import UUID
 
-from domain.actors import Actor
 from tests.e2e.client import TODAY, Api
+from tests.support.mentoring import fact
 
 
 def metric(report: dict[str, object], name: str) -> dict[str, object]:
@@ -26,7 +27,9 @@ def test_a_coordinators_reports_reflect_what_just_happened(api: Api) -> None:
         201,
     )
     waiting = api.request(scheme["id"], api.mentee(scheme["id"])["id"])
-    api.runtime.mentoring.flag_stalled(waiting["id"], "unmatched", Actor.system("match_within"))
+    waiting_id = UUID(waiting["id"])
+    mentoring = api.runtime.mentoring
+    mentoring.flag_stalled(waiting_id, "match_within", fact(mentoring, waiting_id, "match_within"))
 
     stalled = api.ok_list(coordinator.get("/v1/reports/stalled"))
     assert [(s["relationship_id"], s["reason"]) for s in stalled] == [(waiting["id"], "unmatched")]

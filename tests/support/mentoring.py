@@ -3,12 +3,14 @@ defaults, and the application and projections on a test database."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import psycopg
 
 from domain.actors import Actor
+from domain.consequences import counted_from
 from services import bootstrap
 from services.application import Mentoring
 from services.persistence import postgres_env
@@ -20,6 +22,14 @@ COORDINATOR = Actor("coordinator", "coordinator-1")
 
 def system(timer: str) -> Actor:
     return Actor.system(timer)
+
+
+def fact(app: Mentoring, relationship_id: UUID, timer: str) -> datetime:
+    """The fact a timer counts from, as the relationship holds it now: the `basis`
+    to fire the timer's command with, as the workflow would once it is due."""
+    basis = counted_from(app.get_relationship(relationship_id), timer)
+    assert basis is not None, f"{timer} is not counting for {relationship_id}"
+    return basis
 
 
 def scheme_settings(**overrides: Any) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 worked out by hand in `tests/integration/test_projections_scripted.py`.
 
 Day 0 is 1 March 2024, 09:00 UTC. Cohort 2024 has mentees Asha, Ben, Cara, Dev;
-cohort 2025 has Ema. Mentors: Mo (2 places), Nia (1), Raj (1).
+cohort 2025 has Ema. Mentors: Mo (2 places), Nia (1), Raj (1). Mentees choose
+(`mentee_choice`), so a decline leaves the request for the next invitation by hand.
 
     d0   scheme (2024: 6 eligible, 2025: 4), people registered; coordinator named
     d1   Asha, Ben, Cara and Ema ask for a mentor
@@ -37,10 +38,10 @@ from tests.support.clock import Clock, installed
 from tests.support.mentoring import (
     ADMIN,
     COORDINATOR,
+    fact,
     mentee_profile,
     mentor_profile,
     scheme_settings,
-    system,
 )
 
 SURVEY = [
@@ -112,7 +113,9 @@ def play(app: Mentoring, clock: Clock) -> ScriptedScheme:
 def _register(app: Mentoring, s: ScriptedScheme) -> None:
     s.clock.on_day(0)
     cohorts = [{"name": "2024", "eligible_count": 6}, {"name": "2025", "eligible_count": 4}]
-    settings = scheme_settings(cohorts=cohorts, objectives=OBJECTIVES, survey=SURVEY)
+    settings = scheme_settings(
+        matching_model="mentee_choice", cohorts=cohorts, objectives=OBJECTIVES, survey=SURVEY
+    )
     s.scheme_id = app.create_scheme(settings, ADMIN).aggregate.id
     app.assign_scheme_role(s.scheme_id, "coordinator", "Coordinator One", s.held(0), ADMIN)
     for name, capacity in (("mo", 2), ("nia", 1), ("raj", 1)):
@@ -168,9 +171,9 @@ def _meet_and_stall(app: Mentoring, s: ScriptedScheme) -> None:
     app.log_meeting(rel["asha"], s.held(9), "in_person", 60, Actor("mentee", "asha"))
     app.record_agreement(rel["asha"], "monthly", True, True, Actor("mentee", "asha"))
     s.clock.on_day(12)
-    app.flag_stalled(rel["cara"], "unmatched", system("match_within"))
+    app.flag_stalled(rel["cara"], "match_within", fact(app, rel["cara"], "match_within"))
     s.clock.on_day(13)
-    app.escalate(rel["cara"], system("escalate_after"))
+    app.escalate(rel["cara"], fact(app, rel["cara"], "escalate_after"))
     s.clock.on_day(20)
     app.log_meeting(rel["ben"], s.held(19), "video", 45, Actor("mentee", "ben"))
     s.clock.on_day(25)
@@ -198,13 +201,14 @@ def _end_and_rematch(app: Mentoring, s: ScriptedScheme) -> None:
 def _feedback_and_complete(app: Mentoring, s: ScriptedScheme) -> None:
     rel = s.relationships
     s.clock.on_day(50)
-    app.mark_midpoint_due(rel["asha"], system("planned_duration"))
+    app.mark_midpoint_due(rel["asha"], fact(app, rel["asha"], "midpoint"))
     app.give_feedback(rel["asha"], "midpoint", "mentee", {"satisfied": 4}, Actor("mentee", "asha"))
     s.clock.on_day(60)
-    app.mark_end_due(rel["ema"], system("planned_duration"))
+    app.mark_end_due(rel["ema"], fact(app, rel["ema"], "planned_end"))
     app.give_feedback(rel["ema"], "end", "mentee", {"satisfied": 2}, Actor("mentee", "ema"))
     app.give_feedback(rel["ema"], "end", "mentor", {"worthwhile": True}, Actor("mentor", "raj"))
     s.clock.on_day(61)
-    app.complete(rel["ema"], system("planned_duration"))
+    app.complete(rel["ema"], fact(app, rel["ema"], "planned_end"))
     s.clock.on_day(70)
-    s.position = app.complete(rel["asha"], system("planned_duration")).position
+    app.complete(rel["asha"], fact(app, rel["asha"], "planned_end"))
+    s.position = app.recorder.max_notification_id() or 0

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from domain.actors import Actor
+from domain.relationship import Relationship
 from services.application import Mentoring
 from services.persistence import popo_env
 
@@ -33,7 +34,13 @@ SURVEY = [
 
 @dataclass
 class Pairing:
-    """One scheme with a mentee and two mentors, and the relationship under test."""
+    """One scheme with a mentee and two mentors, and the relationship under test.
+
+    The scheme is `mentee_choice`, so that a decline leaves the request to the
+    mentee (domain.policy) and each step is one move of the state machine. The
+    timers' steps run the domain's own commands, which refuse what the state does
+    not allow (the application's timer commands answer UNCHANGED instead:
+    tests/unit/test_timer_commands.py)."""
 
     app: Mentoring
     scheme_id: UUID
@@ -48,7 +55,7 @@ class Pairing:
         scheme = app.create_scheme(
             {
                 "name": "Test scheme",
-                "matching_model": "assigned",
+                "matching_model": "mentee_choice",
                 "require_mentor_acceptance": require_acceptance,
                 "cohorts": [{"name": "2026", "eligible_count": 10}],
                 "survey": SURVEY,
@@ -125,13 +132,17 @@ class Pairing:
     def decline(self) -> None:
         self.app.respond_to_invitation(self.relationship_id, False, STAFF)
 
+    def record(self, command: Callable[[Relationship], None]) -> None:
+        """Run a domain command on the relationship and save it."""
+        relationship = self.relationship
+        command(relationship)
+        self.app.save(relationship)
+
     def lapse(self) -> None:
-        self.app.lapse_invitation(self.relationship_id, SYSTEM)
+        self.record(lambda r: r.lapse_invitation(SYSTEM))
 
     def withdraw(self) -> None:
-        relationship = self.relationship
-        relationship.withdraw_invitation("no_capacity", SYSTEM)
-        self.app.save(relationship)
+        self.record(lambda r: r.withdraw_invitation("no_capacity", SYSTEM))
 
     def meet(self) -> None:
         self.app.log_meeting(self.relationship_id, TODAY, "video", 60, STAFF)
@@ -140,10 +151,10 @@ class Pairing:
         self.app.record_agreement(self.relationship_id, "monthly", True, True, STAFF)
 
     def flag(self, reason: str) -> Callable[[], None]:
-        return lambda: self.app.flag_stalled(self.relationship_id, reason, SYSTEM)
+        return lambda: self.record(lambda r: r.flag_stalled(reason, SYSTEM))
 
     def escalate(self) -> None:
-        self.app.escalate(self.relationship_id, SYSTEM)
+        self.record(lambda r: r.escalate(SYSTEM))
 
     def pause(self) -> None:
         self.app.pause(self.relationship_id, "parental_leave", None, STAFF)
@@ -156,16 +167,16 @@ class Pairing:
         self.app.extend(self.relationship_id, planned_end + timedelta(days=90), STAFF)
 
     def midpoint_due(self) -> None:
-        self.app.mark_midpoint_due(self.relationship_id, SYSTEM)
+        self.record(lambda r: r.mark_midpoint_due(SYSTEM))
 
     def end_due(self) -> None:
-        self.app.mark_end_due(self.relationship_id, SYSTEM)
+        self.record(lambda r: r.mark_end_due(SYSTEM))
 
     def end(self, kind: str = "no_blame") -> None:
         self.app.end(self.relationship_id, kind, "not_working", STAFF)
 
     def complete(self) -> None:
-        self.app.complete(self.relationship_id, SYSTEM)
+        self.app.end(self.relationship_id, "completed", None, SYSTEM)
 
     def rematch(self) -> None:
         self.app.rematch(self.relationship_id, STAFF)

@@ -11,14 +11,15 @@ from domain.actors import Actor
 from domain.errors import InvalidValue, NotEligible, TransitionRefused
 from domain.matching import ALGORITHM_VERSION
 from domain.matching_settings import DEFAULT_MATCHING, PARTS
+from domain.relationship import Relationship
 from domain.scheme import Scheme
-from services import application
+from domain.timers import Outcome
+from services import matchmaking
 from services.application import Mentoring
 from services.persistence import popo_env
 
 COORDINATOR = Actor("coordinator", "token-1")
 ADMIN = Actor("admin", "token-0")
-SYSTEM = Actor.system("mentor_response_within")
 
 
 @dataclass
@@ -88,6 +89,15 @@ class Deanery:
             self.requests[mentee], accept, Actor("mentor", str(mentor_id))
         )
 
+    def lapse(self, mentee: str) -> Outcome:
+        """The invitation's response timer fires."""
+        invited_at = self.app.get_relationship(self.requests[mentee]).invited_at
+        assert invited_at is not None
+        return self.app.lapse_invitation(self.requests[mentee], invited_at)
+
+    def relationship(self, mentee: str) -> Relationship:
+        return self.app.get_relationship(self.requests[mentee])
+
     def state(self, mentee: str) -> str:
         return str(self.app.get_relationship(self.requests[mentee]).state)
 
@@ -95,7 +105,7 @@ class Deanery:
         return self.app.get_relationship(self.requests[mentee]).mentor_id
 
     def candidate_ids(self, mentee: str) -> list[UUID]:
-        return [c.mentor_id for c in self.app.candidates(self.requests[mentee])]
+        return [c.mentor_id for c in self.app.matchmaking.candidates(self.requests[mentee])]
 
     def last_event(self, mentee: str) -> Any:
         return self.app.relationship_events(self.requests[mentee])[-1]
@@ -181,15 +191,15 @@ def test_a_match_without_acceptance_records_why_as_well() -> None:
 
 
 def test_candidates_leave_out_line_managers_previous_mentors_and_held_places() -> None:
-    deanery = Deanery.with_scheme("assigned")
+    deanery = Deanery.with_scheme("mentee_choice")
     manager, held, free = (deanery.mentor(n) for n in ("manager", "held", "free"))
     deanery.mentee("ben", line_manager_ids=[manager])
     deanery.mentee("cara")
     deanery.invite("cara", "held")
     assert deanery.candidate_ids("ben") == [free]
-    assert deanery.app.places_held() == {held: 1}
+    assert deanery.app.matchmaking.places_held() == {held: 1}
     deanery.answer("cara", accept=False)
-    assert deanery.app.places_held() == {}
+    assert deanery.app.matchmaking.places_held() == {}
     assert set(deanery.candidate_ids("ben")) == {free, held}
 
 
@@ -199,14 +209,14 @@ def test_an_invitation_holds_a_place_until_it_is_answered_or_ends(answer: str) -
     asha = deanery.mentor("asha")
     ben = deanery.mentee("ben")
     deanery.invite("ben", "asha")
-    assert deanery.app.places_held() == {asha: 1}
+    assert deanery.app.matchmaking.places_held() == {asha: 1}
     if answer in ("accepted", "declined"):
         deanery.answer("ben", accept=answer == "accepted")
     elif answer == "lapsed":
-        deanery.app.lapse_invitation(ben, SYSTEM)
+        deanery.lapse("ben")
     else:
         deanery.app.end(ben, "withdrawn", None, COORDINATOR)
-    assert deanery.app.places_held() == {}
+    assert deanery.app.matchmaking.places_held() == {}
     assert deanery.app.get_mentor(asha).load == (answer == "accepted")
 
 
@@ -217,11 +227,11 @@ def test_an_invitation_withdrawn_in_the_race_for_a_last_place_holds_nothing() ->
     deanery.mentee("cara")
     deanery.invite("ben", "asha")
     deanery.invite("cara", "asha")
-    assert deanery.app.places_held() == {asha: 2}
+    assert deanery.app.matchmaking.places_held() == {asha: 2}
     deanery.answer("ben", accept=True)
     with pytest.raises(NotEligible):
         deanery.answer("cara", accept=True)
-    assert deanery.app.places_held() == {}
+    assert deanery.app.matchmaking.places_held() == {}
 
 
 def test_candidates_are_for_a_request_still_waiting_for_a_mentor() -> None:
@@ -230,7 +240,7 @@ def test_candidates_are_for_a_request_still_waiting_for_a_mentor() -> None:
     deanery.mentee("ben")
     deanery.invite("ben", "asha")
     with pytest.raises(TransitionRefused):
-        deanery.app.candidates(deanery.requests["ben"])
+        deanery.app.matchmaking.candidates(deanery.requests["ben"])
 
 
 def test_a_mentee_cannot_take_a_place_held_by_an_invitation_but_a_coordinator_may() -> None:
@@ -256,7 +266,7 @@ def test_a_decline_or_a_lapse_lets_a_mentee_choose_again_but_not_the_same_mentor
     deanery.answer("ben", accept=False)
     assert refusal(lambda: deanery.invite("ben", "asha", as_ben)) == "declined_this_request"
     deanery.invite("ben", "dev", as_ben)
-    deanery.app.lapse_invitation(deanery.requests["ben"], SYSTEM)
+    deanery.lapse("ben")
     deanery.invite("ben", "eli", as_ben)
     deanery.answer("ben", accept=True)
     assert (deanery.state("ben"), deanery.mentor_of("ben")) == ("matched", deanery.mentors["eli"])
@@ -277,7 +287,7 @@ def hybrid_deanery() -> Deanery:
 
 def test_a_hybrid_mentee_picks_one_of_the_proposals() -> None:
     deanery = hybrid_deanery()
-    proposals = deanery.app.proposals(deanery.requests["ben"])
+    proposals = deanery.app.matchmaking.proposals(deanery.requests["ben"])
     assert [c.mentor_id for c in proposals] == [deanery.mentors["dev"], deanery.mentors["asha"]]
     as_ben = deanery.as_mentee("ben")
     assert refusal(lambda: deanery.invite("ben", "sam", as_ben)) == "not_proposed"
@@ -291,66 +301,171 @@ def test_a_coordinator_may_assign_a_hybrid_mentee_directly() -> None:
     assert deanery.state("ben") == "mentor_invited"
 
 
-def test_when_every_hybrid_pick_declines_the_coordinator_is_told() -> None:
-    deanery = hybrid_deanery()
-    as_ben = deanery.as_mentee("ben")
-    deanery.invite("ben", "dev", as_ben)
-    deanery.answer("ben", accept=False)
-    assert deanery.app.get_relationship(deanery.requests["ben"]).stalled is False
-    deanery.invite("ben", "asha", as_ben)
-    deanery.answer("ben", accept=False)
-    relationship = deanery.app.get_relationship(deanery.requests["ben"])
-    assert (relationship.stalled, relationship.stall_reason, relationship.escalated) == (
-        True,
-        "unmatched",
-        True,
-    )
-    deanery.invite("ben", "sam", COORDINATOR)
-    assert deanery.state("ben") == "mentor_invited"
-
-
 def test_a_hybrid_mentee_who_has_not_picked_in_time_is_brought_to_the_coordinator() -> None:
     deanery = hybrid_deanery()
-    overdue = Actor.system("pick_within")
-    deanery.app.notify_pick_overdue(deanery.requests["ben"], overdue)
-    relationship = deanery.app.get_relationship(deanery.requests["ben"])
+    waiting_since = deanery.relationship("ben").requested_since
+    overdue = deanery.app.notify_pick_overdue(deanery.requests["ben"], waiting_since)
+    assert overdue == Outcome.RECORDED
+    relationship = deanery.relationship("ben")
     assert (relationship.stall_reason, relationship.escalated) == ("unmatched", True)
-    # The timer firing again, or after a pick, changes nothing.
+    assert deanery.last_event("ben").actor == Actor.system("pick_within")
+    # A retry finds it recorded and changes nothing; after a pick the fact has moved on.
     version = relationship.version
-    deanery.app.notify_pick_overdue(deanery.requests["ben"], overdue)
+    again = deanery.app.notify_pick_overdue(deanery.requests["ben"], waiting_since)
+    assert (again, deanery.relationship("ben").version) == (Outcome.RECORDED, version)
     deanery.invite("ben", "asha", COORDINATOR)
-    deanery.app.notify_pick_overdue(deanery.requests["ben"], overdue)
-    assert deanery.app.get_relationship(deanery.requests["ben"]).version == version + 1
+    late = deanery.app.notify_pick_overdue(deanery.requests["ben"], waiting_since)
+    assert late == Outcome.UNCHANGED
+    assert deanery.relationship("ben").version == version + 1
+
+
+def test_a_pick_deadline_counts_from_the_last_time_the_request_began_waiting() -> None:
+    deanery = hybrid_deanery()
+    first_wait = deanery.relationship("ben").requested_since
+    deanery.invite("ben", "dev", deanery.as_mentee("ben"))
+    deanery.app.pause(deanery.requests["ben"], "sickness", None, COORDINATOR)
+    deanery.answer("ben", accept=False)  # paused: nobody else is invited meanwhile
+    waiting_since = deanery.relationship("ben").requested_since
+    assert waiting_since > first_wait
+    assert deanery.app.notify_pick_overdue(deanery.requests["ben"], first_wait) == (
+        Outcome.UNCHANGED
+    )
+    assert deanery.app.notify_pick_overdue(deanery.requests["ben"], waiting_since) == (
+        Outcome.PAUSED
+    )
+    assert deanery.relationship("ben").stalled is False
 
 
 def test_a_pick_deadline_means_nothing_outside_the_hybrid_model() -> None:
     deanery = Deanery.with_scheme("mentee_choice")
     deanery.mentee("ben")
-    saved = deanery.app.notify_pick_overdue(deanery.requests["ben"], Actor.system("pick_within"))
-    assert (saved.aggregate.stalled, saved.position) == (False, 0)
+    waiting_since = deanery.relationship("ben").requested_since
+    before = deanery.app.recorder.max_notification_id()
+    outcome = deanery.app.notify_pick_overdue(deanery.requests["ben"], waiting_since)
+    assert outcome == Outcome.UNCHANGED
+    assert deanery.app.recorder.max_notification_id() == before
 
 
-# Assigned: the next candidate, and the whole cohort at once ----------------------
+# After a decline or a lapse: the matching model's policy (domain.policy) ----------
+
+REFUSALS = ["decline", "lapse"]
+BY_REFUSAL = {
+    "decline": Actor.system("invitation_declined"),
+    "lapse": Actor.system("mentor_response_within"),
+}
 
 
-def test_after_a_lapse_an_assigned_request_goes_to_the_next_best_candidate() -> None:
-    deanery = Deanery.with_scheme("assigned")
-    deanery.mentor("asha", interests=["research"])
+def refuse(deanery: Deanery, mentee: str, refusal: str) -> None:
+    """The invited mentor declines, or lets the invitation lapse."""
+    if refusal == "decline":
+        deanery.answer(mentee, accept=False)
+    else:
+        assert deanery.lapse(mentee) == Outcome.RECORDED
+
+
+def invited_by_the_service(deanery: Deanery, mentee: str, mentor: str, refusal: str) -> None:
+    relationship = deanery.relationship(mentee)
+    assert (relationship.state, relationship.mentor_id) == (
+        "mentor_invited",
+        deanery.mentors[mentor],
+    )
+    invited = deanery.last_event(mentee)
+    assert type(invited).__name__ == "MentorInvited"
+    assert invited.actor == BY_REFUSAL[refusal]
+    assert invited.rationale["basis"] == "ranked_candidates"
+
+
+def three_mentors(model: str) -> Deanery:
+    """As hybrid_deanery, under any model; the coordinator invites Dev, the best."""
+    deanery = Deanery.with_scheme(model, matching={"hybrid_k": 2})
+    deanery.mentor("asha")
+    deanery.mentor("dev", interests=["research", "leadership"])
     deanery.mentor("sam", specialty="general surgery", interests=[])
+    deanery.mentee("ben", interests=["research", "leadership"])
+    deanery.invite("ben", "dev")
+    return deanery
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+def test_assigned_after_a_refusal_the_next_best_candidate_is_invited(refusal: str) -> None:
+    deanery = three_mentors("assigned")
+    refuse(deanery, "ben", refusal)
+    invited_by_the_service(deanery, "ben", "asha", refusal)
+    refuse(deanery, "ben", refusal)
+    invited_by_the_service(deanery, "ben", "sam", refusal)
+    refuse(deanery, "ben", refusal)
+    relationship = deanery.relationship("ben")  # nobody is left: the coordinator's turn
+    assert (relationship.state, relationship.escalated) == ("requested", False)
+    assert len(relationship.declined_mentor_ids) == 3
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+def test_hybrid_after_a_refusal_the_next_candidate_then_the_coordinator(refusal: str) -> None:
+    deanery = three_mentors("hybrid")
+    refuse(deanery, "ben", refusal)
+    invited_by_the_service(deanery, "ben", "asha", refusal)
+    assert deanery.relationship("ben").escalated is False
+    refuse(deanery, "ben", refusal)  # as many refusals as the scheme proposes mentors
+    relationship = deanery.relationship("ben")
+    assert (relationship.state, relationship.stalled, relationship.escalated) == (
+        "requested",
+        True,
+        True,
+    )
+    assert relationship.stall_reason == (
+        "unmatched" if refusal == "decline" else "mentor_no_response"
+    )
+    deanery.invite("ben", "sam", COORDINATOR)
+    assert deanery.state("ben") == "mentor_invited"
+
+
+@pytest.mark.parametrize("refusal", REFUSALS)
+def test_hybrid_with_no_candidate_left_the_coordinator_is_told_at_once(refusal: str) -> None:
+    deanery = Deanery.with_scheme("hybrid", matching={"hybrid_k": 3})
+    deanery.mentor("asha")
     deanery.mentee("ben")
-    deanery.invite("ben", "asha")
-    deanery.app.lapse_invitation(deanery.requests["ben"], SYSTEM)
-    saved = deanery.app.invite_next_candidate(deanery.requests["ben"], SYSTEM)
-    assert saved is not None and saved.aggregate.mentor_id == deanery.mentors["sam"]
-    assert deanery.last_event("ben").rationale["basis"] == "ranked_candidates"
-    deanery.app.lapse_invitation(deanery.requests["ben"], SYSTEM)
-    assert deanery.app.invite_next_candidate(deanery.requests["ben"], SYSTEM) is None
+    deanery.invite("ben", "asha", deanery.as_mentee("ben"))
+    refuse(deanery, "ben", refusal)
+    relationship = deanery.relationship("ben")
+    assert (relationship.state, relationship.escalated) == ("requested", True)
 
 
-def test_the_next_candidate_is_for_the_assigned_model_only() -> None:
-    deanery = hybrid_deanery()
-    assert deanery.app.invite_next_candidate(deanery.requests["ben"], SYSTEM) is None
-    assert deanery.state("ben") == "requested"
+@pytest.mark.parametrize("refusal", REFUSALS)
+def test_mentee_choice_after_a_refusal_the_mentee_chooses_again(refusal: str) -> None:
+    deanery = three_mentors("mentee_choice")
+    refuse(deanery, "ben", refusal)
+    relationship = deanery.relationship("ben")
+    assert (relationship.state, relationship.mentor_id, relationship.escalated) == (
+        "requested",
+        None,
+        False,
+    )
+    assert relationship.stalled is (refusal == "lapse")  # the lapse flags mentor_no_response
+    deanery.invite("ben", "asha", deanery.as_mentee("ben"))
+    assert deanery.state("ben") == "mentor_invited"
+
+
+def test_a_paused_request_is_left_alone_after_a_decline() -> None:
+    deanery = three_mentors("assigned")
+    deanery.app.pause(deanery.requests["ben"], "parental_leave", None, COORDINATOR)
+    deanery.answer("ben", accept=False)
+    relationship = deanery.relationship("ben")
+    assert (relationship.state, relationship.paused, relationship.escalated) == (
+        "requested",
+        True,
+        False,
+    )
+
+
+def test_a_lapse_retried_after_it_was_recorded_changes_nothing() -> None:
+    deanery = three_mentors("assigned")
+    invited_at = deanery.relationship("ben").invited_at
+    assert invited_at is not None
+    assert deanery.app.lapse_invitation(deanery.requests["ben"], invited_at) == Outcome.RECORDED
+    version = deanery.relationship("ben").version
+    assert deanery.app.lapse_invitation(deanery.requests["ben"], invited_at) == Outcome.RECORDED
+    assert deanery.relationship("ben").version == version
+    invited_by_the_service(deanery, "ben", "asha", "lapse")
 
 
 def cohort() -> Deanery:
@@ -372,7 +487,7 @@ def cohort() -> Deanery:
 def test_a_dry_run_proposes_the_cohorts_pairs_and_changes_nothing() -> None:
     deanery = cohort()
     before = deanery.app.recorder.max_notification_id()
-    run = deanery.app.match_cohort(deanery.scheme_id, True, COORDINATOR)
+    run = deanery.app.matchmaking.match_cohort(deanery.scheme_id, True, COORDINATOR)
     assert deanery.app.recorder.max_notification_id() == before
     proposed = {p.relationship_id: p.candidate.mentor_id for p in run.proposals}
     names = {v: k for k, v in deanery.requests.items()}
@@ -385,7 +500,7 @@ def test_a_dry_run_proposes_the_cohorts_pairs_and_changes_nothing() -> None:
 
 def test_a_cohort_run_invites_every_proposal_with_its_rationale() -> None:
     deanery = cohort()
-    run = deanery.app.match_cohort(deanery.scheme_id, False, COORDINATOR)
+    run = deanery.app.matchmaking.match_cohort(deanery.scheme_id, False, COORDINATOR)
     assert len(run.proposals) == 4
     for proposal in run.proposals:
         relationship = deanery.app.get_relationship(proposal.relationship_id)
@@ -396,10 +511,10 @@ def test_a_cohort_run_invites_every_proposal_with_its_rationale() -> None:
         assert relationship.rationale is not None
         assert relationship.rationale["basis"] == "cohort_assignment"
         assert relationship.rationale["score"] == round(proposal.candidate.score, 6)
-    held = deanery.app.places_held()
+    held = deanery.app.matchmaking.places_held()
     assert all(held[m] <= deanery.app.get_mentor(m).capacity for m in deanery.mentors.values())
     # Nothing is left to pair: a second run proposes nobody.
-    again = deanery.app.match_cohort(deanery.scheme_id, False, COORDINATOR)
+    again = deanery.app.matchmaking.match_cohort(deanery.scheme_id, False, COORDINATOR)
     assert again.proposals == ()
 
 
@@ -407,15 +522,15 @@ def test_a_proposal_that_something_changed_meanwhile_is_left_unmatched_with_its_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     deanery = cohort()
-    assign = application.assign_cohort
+    assign = matchmaking.assign_cohort
 
     def assign_then_sam_steps_back(*args: Any, **kwargs: Any) -> Any:
         result = assign(*args, **kwargs)
         deanery.app.update_mentor(deanery.mentors["sam"], COORDINATOR, available=False)
         return result
 
-    monkeypatch.setattr(application, "assign_cohort", assign_then_sam_steps_back)
-    run = deanery.app.match_cohort(deanery.scheme_id, False, COORDINATOR)
+    monkeypatch.setattr(matchmaking, "assign_cohort", assign_then_sam_steps_back)
+    run = deanery.app.matchmaking.match_cohort(deanery.scheme_id, False, COORDINATOR)
     assert deanery.state("ema") == "requested"
     left = {u.relationship_id: u for u in run.unmatched}
     assert left[deanery.requests["ema"]].reason == "unavailable"

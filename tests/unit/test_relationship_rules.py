@@ -7,8 +7,9 @@ import pytest
 from domain.errors import DomainError, InvalidValue, NotEligible
 from domain.privacy import sealed_fields
 from domain.relationship import Relationship
+from domain.timers import Outcome
 from services.errors import NotFound
-from tests.unit.scenario import STAFF, SYSTEM, TODAY, Pairing
+from tests.unit.scenario import STAFF, TODAY, Pairing
 
 
 def test_a_meeting_clears_a_stall_and_its_escalation() -> None:
@@ -39,7 +40,9 @@ def test_a_match_clears_an_unmatched_stall_but_an_invitation_does_not() -> None:
 def test_a_lapsed_invitation_goes_back_to_requested_flagged_and_excludes_that_mentor() -> None:
     pair = Pairing.requested()
     pair.invite()
-    pair.lapse()
+    invited_at = pair.relationship.invited_at
+    assert invited_at is not None
+    assert pair.app.lapse_invitation(pair.relationship_id, invited_at) == Outcome.RECORDED
     relationship = pair.relationship
     assert relationship.state == "requested" and relationship.mentor_id is None
     assert relationship.stall_reason == "mentor_no_response"
@@ -266,9 +269,16 @@ def test_feedback_is_given_once_per_stage_and_respondent() -> None:
 
 def test_timers_cannot_flag_a_relationship_that_has_moved_on() -> None:
     pair = Pairing.requested()
-    pair.invite(), pair.accept(), pair.meet()
+    pair.invite(), pair.accept()
+    matched_at = pair.relationship.matched_at
+    assert matched_at is not None
+    pair.meet()
+    version = pair.relationship.version
+    outcome = pair.app.flag_stalled(pair.relationship_id, "first_meeting_within", matched_at)
+    assert outcome == Outcome.UNCHANGED
+    assert pair.relationship.version == version
     with pytest.raises(DomainError):
-        pair.app.flag_stalled(pair.relationship_id, "no_first_meeting", SYSTEM)
+        pair.flag("no_first_meeting")()
 
 
 def test_unknown_ids_are_not_found() -> None:

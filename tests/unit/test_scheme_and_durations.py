@@ -5,7 +5,8 @@ import pytest
 from domain.actors import Actor
 from domain.durations import parse_duration
 from domain.errors import InvalidValue
-from domain.scheme import DEFAULT_TIMERS, Scheme
+from domain.scheme import Scheme
+from domain.timers import DEFAULT_TIMERS
 
 ADMIN = Actor("admin", "t")
 

@@ -5,14 +5,10 @@ histories against it must fail, so the replay gate is known to be able to fail."
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.timers import TIMER, Outcome
     from workflows.clock import RelationshipClock, Timer
-    from workflows.model import UNCHANGED, WORKFLOW_NAME, TimerDue
-    from workflows.workflow import (
-        CONSEQUENCE,
-        NOTICE,
-        RelationshipWorkflow,
-        RelationshipWorkflowInput,
-    )
+    from workflows.model import WORKFLOW_NAME, TimerDue
+    from workflows.workflow import RelationshipWorkflow, RelationshipWorkflowInput
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -24,5 +20,6 @@ class NotifyFirstWorkflow(RelationshipWorkflow):
     async def _fire(self, clock: RelationshipClock, timer: Timer) -> None:
         clock.take(timer)
         due = TimerDue(clock.relationship_id, timer.name, timer.basis)
-        await self._notify(due, *NOTICE[timer.name])
-        await self._activity(CONSEQUENCE[timer.name], due, str, refused=UNCHANGED)
+        first = TIMER[timer.name].consequences[0]
+        await self._notify(due, first)
+        await self._activity(first.command, due, Outcome, refused=Outcome.UNCHANGED)

@@ -32,15 +32,18 @@ def create_scheme(
     *,
     matching_model: str = "mentee_choice",
     require_mentor_acceptance: bool = True,
+    matching: dict[str, Any] | None = None,
     **timers: str,
 ) -> UUID:
-    """A scheme whose timers are the defaults except those given (ISO 8601)."""
+    """A scheme whose timers (ISO 8601) and matching settings are the defaults
+    except those given."""
     saved = mentoring.create_scheme(
         {
             "name": f"Scheme {uuid.uuid4().hex[:6]}",
             "matching_model": matching_model,
             "require_mentor_acceptance": require_mentor_acceptance,
             "timers": timers,
+            "matching": matching or {},
         },
         COORDINATOR,
     )

@@ -1,8 +1,13 @@
 """The relationship clock on its own: which timers run after which events."""
 
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
-from workflows.clock import RelationshipClock
+from domain.actors import Actor
+from domain.lifecycle import LIFECYCLE_EVENTS
+from domain.relationship import Relationship
+from domain.timers import RESUMED_BY, SETTING, SUSPENDED_BY, TIMERS
+from workflows.clock import STATE_AFTER, RelationshipClock
 from workflows.model import LifecycleEvent
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -107,3 +112,57 @@ def test_an_ending_stops_every_timer() -> None:
     assert clock.closed
     assert clock.views() == []
     assert clock.progress().applied == 3
+
+
+DAY_SECONDS = DAY.total_seconds()
+
+
+def hybrid_clock_after(*events: tuple[str, timedelta]) -> RelationshipClock:
+    """A clock of a hybrid scheme whose mentees have 5 days to pick a mentor."""
+    clock = RelationshipClock("r-1", DURATIONS | {"pick_within": 5 * DAY_SECONDS}, "hybrid")
+    for version, (name, after) in enumerate(events, start=1):
+        clock.apply(LifecycleEvent("r-1", version, name, START + after))
+    return clock
+
+
+def test_a_hybrid_request_waits_for_the_mentees_pick_until_a_mentor_is_invited() -> None:
+    clock = hybrid_clock_after(("Requested", 0 * DAY))
+    assert deadlines(clock)["pick_within"] == START + 5 * DAY
+    clock.apply(LifecycleEvent("r-1", 2, "MentorInvited", START + DAY))
+    assert "pick_within" not in deadlines(clock)
+    # Declined: the mentee has the whole time again, from the decline.
+    clock.apply(LifecycleEvent("r-1", 3, "InvitationDeclined", START + 3 * DAY))
+    assert deadlines(clock)["pick_within"] == START + 8 * DAY
+    assert deadlines(clock)["match_within"] == START + 21 * DAY
+    clock.apply(LifecycleEvent("r-1", 4, "Matched", START + 4 * DAY))
+    assert deadlines(clock) == {"first_meeting_within": START + 32 * DAY}
+
+
+def test_the_pick_deadline_is_for_hybrid_schemes_and_workflows_given_it() -> None:
+    other_model = RelationshipClock("r-1", DURATIONS | {"pick_within": DAY_SECONDS}, "assigned")
+    other_model.apply(LifecycleEvent("r-1", 1, "Requested", START))
+    assert list(deadlines(other_model)) == ["match_within"]
+    # A workflow started before the pick deadline existed was not given its setting.
+    started_before = clock_after(("Requested", 0 * DAY))
+    assert started_before.matching_model == "hybrid"
+    assert list(deadlines(started_before)) == ["match_within"]
+
+
+def test_every_timer_is_started_and_stopped_by_lifecycle_events_the_relay_delivers() -> None:
+    relayed = {event_class.__name__ for event_class in LIFECYCLE_EVENTS}
+    for timer in TIMERS:
+        assert {*timer.starts, *timer.stops} <= relayed, timer.name
+    assert {SUSPENDED_BY, RESUMED_BY, *STATE_AFTER} <= relayed
+
+
+def test_every_timer_counts_from_a_fact_the_relationship_records() -> None:
+    relationship = Relationship(
+        scheme_id=uuid4(),
+        mentee_id=uuid4(),
+        preferred_mentor_ids=[],
+        rematch_of=None,
+        actor=Actor.system("test"),
+    )
+    for timer in TIMERS:
+        assert hasattr(relationship, timer.counts_from), timer.name
+        assert set(timer.settings) <= set(SETTING), timer.name

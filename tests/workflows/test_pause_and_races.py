@@ -1,11 +1,9 @@
 """Pauses, races between people and timers, redelivery and continue-as-new, on the
 time-skipping test server."""
 
-from uuid import UUID
-
 import pytest
 
-from services.application import Mentoring
+from domain.timers import setting_seconds
 from tests.workflows.harness import Harness
 from tests.workflows.support import (
     COORDINATOR,
@@ -172,7 +170,8 @@ async def test_continue_as_new_keeps_every_timer(harness: Harness) -> None:
     assert (await handle.describe()).run_id != handle.first_execution_run_id
     # The timers are those of a clock that followed every event in one run.
     events = [lifecycle_event(event) for event in mentoring.relationship_events(relationship)]
-    one_run = RelationshipClock(str(relationship), scheme_durations(mentoring, scheme), "")
+    durations = setting_seconds(mentoring.get_scheme(scheme))
+    one_run = RelationshipClock(str(relationship), durations, "mentee_choice")
     for event in events:
         one_run.apply(event)
     assert await handle.query(RelationshipWorkflow.timers) == one_run.views()
@@ -182,8 +181,3 @@ async def test_continue_as_new_keeps_every_timer(harness: Harness) -> None:
     assert deadline is not None
     await harness.sleep(deadline - await harness.now() + SECOND)
     assert recorded(mentoring, relationship, "StallFlagged")[0].reason == "no_first_meeting"
-
-
-def scheme_durations(mentoring: Mentoring, scheme_id: UUID) -> dict[str, float]:
-    scheme = mentoring.get_scheme(scheme_id)
-    return {name: scheme.timer(name).total_seconds() for name in scheme.timers}

@@ -85,17 +85,14 @@ async def test_an_unmatched_request_is_flagged_then_escalated(
     ]
 
 
-@pytest.mark.parametrize(
-    ("matching_model", "looks_for_next_mentor"),
-    [("hybrid", True), ("assigned", True), ("mentee_choice", False)],
-)
-async def test_an_unanswered_invitation_lapses_back_to_requested(
-    harness: Harness, database_url: str, matching_model: str, looks_for_next_mentor: bool
+async def test_an_unanswered_invitation_lapses_back_to_the_mentee_to_choose_again(
+    harness: Harness, database_url: str
 ) -> None:
     mentoring = harness.mentoring
-    scheme = create_scheme(mentoring, matching_model=matching_model)
+    scheme = create_scheme(mentoring, matching_model="mentee_choice")
     relationship = request_mentor(mentoring, scheme)
     mentor = register_mentor(mentoring, scheme)
+    register_mentor(mentoring, scheme)
     mentoring.invite_mentor(relationship, mentor, COORDINATOR)
     await harness.settle()
     invited_at = only(mentoring, relationship, "MentorInvited").timestamp
@@ -115,11 +112,87 @@ async def test_an_unanswered_invitation_lapses_back_to_requested(
     )
     # The match deadline still counts from the request; the lapse's stall escalates.
     timers = await harness.timers(relationship)
+    assert sorted(timers) == ["escalate_after", "match_within"]
     assert timers["match_within"].fires_at == requested_at + 21 * DAY
-    assert "escalate_after" in timers
-    looked = "invite_next_candidate" in await harness.activities_run(relationship)
-    assert looked is looks_for_next_mentor
     assert outbox_rows(database_url, relationship) == [("coordinator", "invitation_lapsed")]
+
+
+@pytest.mark.parametrize("matching_model", ["assigned", "hybrid"])
+async def test_an_unanswered_invitation_lapses_and_the_next_candidate_is_invited(
+    harness: Harness, database_url: str, matching_model: str
+) -> None:
+    mentoring = harness.mentoring
+    scheme = create_scheme(mentoring, matching_model=matching_model)
+    relationship = request_mentor(mentoring, scheme)
+    silent, next_best = register_mentor(mentoring, scheme), register_mentor(mentoring, scheme)
+    mentoring.invite_mentor(relationship, silent, COORDINATOR)
+    await harness.settle()
+    invited_at = only(mentoring, relationship, "MentorInvited").timestamp
+
+    await harness.sleep(7 * DAY + SECOND)
+    lapsed = only(mentoring, relationship, "InvitationLapsed")
+    assert_fired_at(lapsed, "mentor_response_within", invited_at + 7 * DAY)
+    state = mentoring.get_relationship(relationship)
+    assert (state.state, state.mentor_id, state.stall_reason) == (
+        "mentor_invited",
+        next_best,
+        "mentor_no_response",
+    )
+    invited = recorded(mentoring, relationship, "MentorInvited")[-1]
+    assert (invited.actor, invited.timestamp) == (lapsed.actor, lapsed.timestamp)
+    # The new invitation has its own deadline; the lapse's stall escalates.
+    timers = await harness.timers(relationship)
+    assert sorted(timers) == ["escalate_after", "match_within", "mentor_response_within"]
+    assert timers["mentor_response_within"].fires_at == invited.timestamp + 7 * DAY
+    assert "invite_next_candidate" not in await harness.activities_run(relationship)
+    assert outbox_rows(database_url, relationship) == [("coordinator", "invitation_lapsed")]
+
+
+async def test_a_hybrid_mentee_who_does_not_pick_in_time_is_brought_to_the_coordinator(
+    harness: Harness, database_url: str
+) -> None:
+    mentoring = harness.mentoring
+    scheme = create_scheme(mentoring, matching_model="hybrid", matching={"pick_within": "P5D"})
+    relationship = request_mentor(mentoring, scheme)
+    mentor = register_mentor(mentoring, scheme)
+    await harness.settle()
+    requested_at = only(mentoring, relationship, "Requested").timestamp
+    timers = await harness.timers(relationship)
+    assert timers["pick_within"].fires_at == requested_at + 5 * DAY
+
+    await harness.sleep(5 * DAY + SECOND)
+    stall, escalated = (
+        only(mentoring, relationship, name) for name in ("StallFlagged", "Escalated")
+    )
+    assert stall.reason == "unmatched"
+    assert_fired_at(stall, "pick_within", requested_at + 5 * DAY)
+    assert_fired_at(escalated, "pick_within", requested_at + 5 * DAY)
+    assert sorted(await harness.timers(relationship)) == ["match_within"]
+    assert outbox_rows(database_url, relationship) == [("coordinator", "pick_overdue")]
+
+    # The coordinator assigns a mentor directly.
+    mentoring.invite_mentor(relationship, mentor, COORDINATOR)
+    await harness.settle()
+    assert mentoring.get_relationship(relationship).state == "mentor_invited"
+    assert "pick_within" not in await harness.timers(relationship)
+
+
+async def test_a_hybrid_mentee_who_picks_in_time_stops_the_pick_deadline(
+    harness: Harness, database_url: str
+) -> None:
+    mentoring = harness.mentoring
+    scheme = create_scheme(mentoring, matching_model="hybrid", matching={"pick_within": "P5D"})
+    relationship = request_mentor(mentoring, scheme)
+    mentor = register_mentor(mentoring, scheme)
+    await harness.sleep(4 * DAY)
+    mentee = Actor("mentee", str(mentoring.get_relationship(relationship).mentee_id))
+    mentoring.invite_mentor(relationship, mentor, mentee)
+    await harness.settle()
+    assert sorted(await harness.timers(relationship)) == ["match_within", "mentor_response_within"]
+
+    await harness.sleep(2 * DAY)
+    assert "StallFlagged" not in event_names(mentoring, relationship)
+    assert outbox_rows(database_url, relationship) == []
 
 
 async def test_an_accepted_invitation_stops_the_response_and_match_deadlines(

@@ -84,7 +84,7 @@ def mentor_directory(
     own = own_scheme_id(principal, mentoring)
     with_contact = principal.role in OVERSIGHT
     found = []
-    held = mentoring.places_held()
+    held = mentoring.matchmaking.places_held()
     for _, mentor in mentoring.all_of(Mentor):
         if own is not None and mentor.scheme_id != own:
             continue
@@ -116,7 +116,7 @@ def get_mentor(mentor_id: UUID, principal: PrincipalDep, mentoring: MentoringDep
     if own is not None and own != mentor.scheme_id:
         raise NotFound("mentor", mentor_id)
     with_contact = principal.role in OVERSIGHT or principal.subject_id == mentor_id
-    return mentor_view(mentor, with_contact, mentoring.places_held()[mentor_id])
+    return mentor_view(mentor, with_contact, mentoring.matchmaking.places_held()[mentor_id])
 
 
 @router.post(

@@ -150,9 +150,9 @@ def candidates(
     relationship = _load(mentoring, principal, relationship_id, Can.INVITE)
     scheme = mentoring.get_scheme(relationship.scheme_id)
     if principal.role == "mentee" and scheme.matching_model == MatchingModel.HYBRID:
-        found = mentoring.proposals(relationship_id)[:limit]
+        found = mentoring.matchmaking.proposals(relationship_id)[:limit]
     else:
-        found = mentoring.candidates(relationship_id, limit)
+        found = mentoring.matchmaking.candidates(relationship_id, limit)
     return [candidate_view(candidate) for candidate in found]
 
 

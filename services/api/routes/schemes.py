@@ -93,4 +93,4 @@ def match_cohort(
     require_role(principal, STAFF)
     check_scheme(principal, scheme_id, "scheme", scheme_id)
     dry_run = body is not None and body.dry_run
-    return cohort_run_view(mentoring.match_cohort(scheme_id, dry_run, principal.actor))
+    return cohort_run_view(mentoring.matchmaking.match_cohort(scheme_id, dry_run, principal.actor))
