@@ -1,9 +1,11 @@
 """Typed dependencies for the routers."""
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from services.access import Action, check_allowed
 from services.api.problems import Unauthorized
 from services.application import Mentoring
 from services.auth import Principal
@@ -34,3 +36,15 @@ def authenticate(request: Request) -> Principal:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 MentoringDep = Annotated[Mentoring, Depends(get_mentoring)]
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+
+def require(action: Action) -> Callable[[Principal], Principal]:
+    """A dependency giving the caller, once authenticated (401 otherwise) and if their
+    role may take `action` (Forbidden, 403, otherwise). Whether they may take it on
+    the record they name is for the route to check (404)."""
+
+    def permitted(principal: PrincipalDep) -> Principal:
+        check_allowed(principal, action)
+        return principal
+
+    return permitted

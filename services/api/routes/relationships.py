@@ -3,13 +3,20 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 from pydantic import AwareDatetime
 
 from domain.relationship import Relationship
 from domain.vocabulary import MatchingModel, State
-from services.access import Can, Forbidden, check_relationship, in_scheme, require_role, sees_sealed
-from services.api.deps import MentoringDep, PrincipalDep
+from services.access import (
+    Action,
+    Forbidden,
+    check_relationship,
+    in_scheme,
+    relationship_scope,
+    sees_sealed,
+)
+from services.api.deps import MentoringDep, require
 from services.api.schemas import (
     AgreementIn,
     EndIn,
@@ -28,14 +35,18 @@ from services.views import candidate_view, event_view, relationship_view, saved_
 
 router = APIRouter(prefix="/v1/relationships", tags=["relationships"])
 
+Reader = Annotated[Principal, Depends(require(Action.READ_RELATIONSHIP))]
+Requester = Annotated[Principal, Depends(require(Action.REQUEST_MENTOR))]
+Inviter = Annotated[Principal, Depends(require(Action.INVITE_MENTOR))]
+Responder = Annotated[Principal, Depends(require(Action.RESPOND_TO_INVITATION))]
+Participant = Annotated[Principal, Depends(require(Action.TAKE_PART))]
+Rematcher = Annotated[Principal, Depends(require(Action.REMATCH))]
 
-def _load(
-    mentoring: Mentoring, principal: Principal, relationship_id: UUID, action: Can
-) -> Relationship:
-    """The relationship, if this caller may take this action on it (else 403/404)."""
-    require_role(principal, action.value)
+
+def _load(mentoring: Mentoring, principal: Principal, relationship_id: UUID) -> Relationship:
+    """The relationship, if it is this caller's to act on (else 404)."""
     relationship = mentoring.get_relationship(relationship_id)
-    check_relationship(principal, relationship, action)
+    check_relationship(principal, relationship)
     return relationship
 
 
@@ -45,11 +56,10 @@ def _answer(saved: Saved[Relationship]) -> dict[str, Any]:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def request_mentor(
-    body: RelationshipIn, principal: PrincipalDep, mentoring: MentoringDep
+    body: RelationshipIn, principal: Requester, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """A mentee asks for a mentor (staff may ask on their behalf). One open request
     per mentee: a second is 409."""
-    require_role(principal, Can.REQUEST.value)
     if principal.role == "mentee" and principal.subject_id != body.mentee_id:
         raise Forbidden("mentees request mentors for themselves only")
     if not in_scheme(principal, body.scheme_id):
@@ -62,7 +72,7 @@ def request_mentor(
 
 @router.get("")
 def list_relationships(
-    principal: PrincipalDep,
+    principal: Reader,
     mentoring: MentoringDep,
     scheme_id: UUID | None = None,
     state: State | None = None,
@@ -74,7 +84,7 @@ def list_relationships(
 ) -> dict[str, Any]:
     """The relationships this caller may see, oldest first. `next_cursor` is given
     when there may be more."""
-    require_role(principal, Can.READ.value)
+    scope = relationship_scope(principal)
     items: list[dict[str, Any]] = []
     next_cursor = None
     for position, relationship in mentoring.all_of(Relationship, after=cursor):
@@ -85,7 +95,7 @@ def list_relationships(
             and (mentor_id is None or relationship.mentor_id == mentor_id)
             and (mentee_id is None or relationship.mentee_id == mentee_id)
         )
-        if wanted and _may_see(principal, relationship):
+        if wanted and scope.admits(relationship):
             if len(items) == limit:
                 break
             items.append(relationship_view(relationship))
@@ -95,32 +105,24 @@ def list_relationships(
     return {"items": items, "next_cursor": next_cursor}
 
 
-def _may_see(principal: Principal, relationship: Relationship) -> bool:
-    if principal.role == "mentor":
-        return relationship.mentor_id == principal.subject_id
-    if principal.role == "mentee":
-        return relationship.mentee_id == principal.subject_id
-    return in_scheme(principal, relationship.scheme_id)
-
-
 @router.get("/{relationship_id}")
 def get_relationship(
     relationship_id: UUID,
-    principal: PrincipalDep,
+    principal: Reader,
     mentoring: MentoringDep,
     as_of: AwareDatetime | None = None,
 ) -> dict[str, Any]:
     """The relationship now, or as it stood at `as_of`."""
-    _load(mentoring, principal, relationship_id, Can.READ)
+    _load(mentoring, principal, relationship_id)
     return relationship_view(mentoring.get_relationship(relationship_id, as_of=as_of))
 
 
 @router.get("/{relationship_id}/events")
 def relationship_events(
-    relationship_id: UUID, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, principal: Reader, mentoring: MentoringDep
 ) -> list[dict[str, Any]]:
     """The history. Who ended a pairing without blame, and why, only to auditors."""
-    _load(mentoring, principal, relationship_id, Can.READ)
+    _load(mentoring, principal, relationship_id)
     show_sealed = sees_sealed(principal)
     return [event_view(e, show_sealed) for e in mentoring.relationship_events(relationship_id)]
 
@@ -128,7 +130,7 @@ def relationship_events(
 @router.get("/{relationship_id}/candidates")
 def candidates(
     relationship_id: UUID,
-    principal: PrincipalDep,
+    principal: Inviter,
     mentoring: MentoringDep,
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
 ) -> list[dict[str, Any]]:
@@ -136,7 +138,7 @@ def candidates(
     score and reasons; for staff and the mentee (who may invite). In a hybrid scheme
     the mentee sees the proposals they pick from. 409 unless the relationship is
     requested."""
-    relationship = _load(mentoring, principal, relationship_id, Can.INVITE)
+    relationship = _load(mentoring, principal, relationship_id)
     scheme = mentoring.get_scheme(relationship.scheme_id)
     if principal.role == "mentee" and scheme.matching_model == MatchingModel.HYBRID:
         found = mentoring.proposals(relationship_id)[:limit]
@@ -147,11 +149,11 @@ def candidates(
 
 @router.post("/{relationship_id}/invite")
 def invite(
-    relationship_id: UUID, body: InviteIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: InviteIn, principal: Inviter, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """Coordinators invite in every model; mentees choose their own mentor except
     where the scheme assigns mentors (in a hybrid scheme, one of their candidates)."""
-    relationship = _load(mentoring, principal, relationship_id, Can.INVITE)
+    relationship = _load(mentoring, principal, relationship_id)
     if principal.role == "mentee":
         scheme = mentoring.get_scheme(relationship.scheme_id)
         if scheme.matching_model == MatchingModel.ASSIGNED:
@@ -161,18 +163,18 @@ def invite(
 
 @router.post("/{relationship_id}/respond")
 def respond(
-    relationship_id: UUID, body: RespondIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: RespondIn, principal: Responder, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _load(mentoring, principal, relationship_id, Can.RESPOND)
+    _load(mentoring, principal, relationship_id)
     return _answer(mentoring.respond_to_invitation(relationship_id, body.accept, principal.actor))
 
 
 @router.post("/{relationship_id}/meetings", status_code=status.HTTP_201_CREATED)
 def log_meeting(
-    relationship_id: UUID, body: MeetingIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: MeetingIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """That a meeting happened: date, mode, duration. Never what was said."""
-    _load(mentoring, principal, relationship_id, Can.TAKE_PART)
+    _load(mentoring, principal, relationship_id)
     saved = mentoring.log_meeting(
         relationship_id, body.held_on, body.mode, body.duration_minutes, principal.actor
     )
@@ -181,9 +183,9 @@ def log_meeting(
 
 @router.post("/{relationship_id}/agreement")
 def record_agreement(
-    relationship_id: UUID, body: AgreementIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: AgreementIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _load(mentoring, principal, relationship_id, Can.TAKE_PART)
+    _load(mentoring, principal, relationship_id)
     saved = mentoring.record_agreement(
         relationship_id,
         body.meeting_frequency,
@@ -196,55 +198,53 @@ def record_agreement(
 
 @router.post("/{relationship_id}/pause")
 def pause(
-    relationship_id: UUID, body: PauseIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: PauseIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _load(mentoring, principal, relationship_id, Can.TAKE_PART)
+    _load(mentoring, principal, relationship_id)
     saved = mentoring.pause(relationship_id, body.reason_category, body.until, principal.actor)
     return _answer(saved)
 
 
 @router.post("/{relationship_id}/resume")
 def resume(
-    relationship_id: UUID, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _load(mentoring, principal, relationship_id, Can.TAKE_PART)
+    _load(mentoring, principal, relationship_id)
     return _answer(mentoring.resume(relationship_id, principal.actor))
 
 
 @router.post("/{relationship_id}/extend")
 def extend(
-    relationship_id: UUID, body: ExtendIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: ExtendIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _load(mentoring, principal, relationship_id, Can.TAKE_PART)
+    _load(mentoring, principal, relationship_id)
     return _answer(mentoring.extend(relationship_id, end_of(body.until), principal.actor))
 
 
 @router.post("/{relationship_id}/end")
 def end(
-    relationship_id: UUID, body: EndIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: EndIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """Either party (or staff) may end at any point; no reason is required."""
-    _load(mentoring, principal, relationship_id, Can.TAKE_PART)
+    _load(mentoring, principal, relationship_id)
     saved = mentoring.end(relationship_id, body.kind, body.reason_category, principal.actor)
     return _answer(saved)
 
 
 @router.post("/{relationship_id}/rematch", status_code=status.HTTP_201_CREATED)
-def rematch(
-    relationship_id: UUID, principal: PrincipalDep, mentoring: MentoringDep
-) -> dict[str, Any]:
+def rematch(relationship_id: UUID, principal: Rematcher, mentoring: MentoringDep) -> dict[str, Any]:
     """A new request for the same mentee, previous mentors excluded."""
-    _load(mentoring, principal, relationship_id, Can.REMATCH)
+    _load(mentoring, principal, relationship_id)
     return _answer(mentoring.rematch(relationship_id, principal.actor))
 
 
 @router.post("/{relationship_id}/feedback", status_code=status.HTTP_201_CREATED)
 def give_feedback(
-    relationship_id: UUID, body: FeedbackIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: FeedbackIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """Survey answers. Mentors and mentees answer for themselves; staff may enter
     answers given on paper."""
-    _load(mentoring, principal, relationship_id, Can.TAKE_PART)
+    _load(mentoring, principal, relationship_id)
     if principal.role in ("mentor", "mentee") and body.respondent != principal.role:
         raise Forbidden(f"a {principal.role} answers as the {principal.role}")
     saved = mentoring.give_feedback(

@@ -16,15 +16,15 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import psycopg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime
 
 from domain.errors import InvalidValue
 from projections import access_log, queries
 from projections.reading import Page
-from services.access import Forbidden, check_scheme, require_role
-from services.api.deps import PrincipalDep, RuntimeDep
+from services.access import Action, check_scheme, sees_sealed
+from services.api.deps import RuntimeDep, require
 from services.auth import Principal
 from services.errors import NotFound
 from services.runtime import Runtime
@@ -32,10 +32,10 @@ from services.runtime import Runtime
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
 # Aggregates: no person can be singled out (equity suppresses small counts).
-AGGREGATE_READERS = frozenset({"admin", "coordinator", "reporter", "auditor"})
-# Lists of pairs and mentors: ids of people, so not for reporters.
-CASEWORK_READERS = frozenset({"admin", "coordinator", "auditor"})
-AUDIT_READERS = frozenset({"admin", "auditor"})
+AggregateReader = Annotated[Principal, Depends(require(Action.READ_AGGREGATE_REPORTS))]
+CaseworkReader = Annotated[Principal, Depends(require(Action.READ_CASEWORK_REPORTS))]
+AuditReader = Annotated[Principal, Depends(require(Action.READ_AUDIT_TRAIL))]
+AccessLogReader = Annotated[Principal, Depends(require(Action.READ_ACCESS_LOG))]
 CATCH_UP_SECONDS = 5.0
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
@@ -110,14 +110,13 @@ def _paged(
 @router.get("/stalled")
 def stalled(
     request: Request,
-    principal: PrincipalDep,
+    principal: CaseworkReader,
     runtime: RuntimeDep,
     scheme_id: UUID | None = None,
     limit: Limit = 100,
     cursor: str | None = None,
 ) -> Response:
     """Open stalls, longest first: the list coordinators work from."""
-    require_role(principal, CASEWORK_READERS)
     scope = _scheme_scope(principal, scheme_id)
     return _paged(
         request,
@@ -131,14 +130,13 @@ def stalled(
 @router.get("/evaluation")
 def evaluation(
     request: Request,
-    principal: PrincipalDep,
+    principal: AggregateReader,
     runtime: RuntimeDep,
     scheme_id: UUID,
     cohort: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     """Named metrics (rates 0..1) with numerator and denominator, survey results and
     the scheme's SMART objectives, target against actual."""
-    require_role(principal, AGGREGATE_READERS)
     _scheme_scope(principal, scheme_id)
     with caught_up(runtime) as connection:
         report = queries.evaluation(connection, scheme_id, cohort)
@@ -157,13 +155,12 @@ def evaluation(
 @router.get("/mentor-load")
 def mentor_load(
     request: Request,
-    principal: PrincipalDep,
+    principal: CaseworkReader,
     runtime: RuntimeDep,
     scheme_id: UUID | None = None,
     limit: Limit = 100,
     cursor: str | None = None,
 ) -> Response:
-    require_role(principal, CASEWORK_READERS)
     scope = _scheme_scope(principal, scheme_id)
     return _paged(
         request,
@@ -176,11 +173,10 @@ def mentor_load(
 
 @router.get("/equity")
 def equity(
-    request: Request, principal: PrincipalDep, runtime: RuntimeDep, scheme_id: UUID
+    request: Request, principal: AggregateReader, runtime: RuntimeDep, scheme_id: UUID
 ) -> Response:
     """Uptake, match, met-mentor and no-blame-end rates by demographic group; counts
     under 5 are suppressed."""
-    require_role(principal, AGGREGATE_READERS)
     _scheme_scope(principal, scheme_id)
     with caught_up(runtime) as connection:
         rows = queries.equity(connection, scheme_id)
@@ -190,13 +186,12 @@ def equity(
 @router.get("/counts")
 def counts(
     request: Request,
-    principal: PrincipalDep,
+    principal: AggregateReader,
     runtime: RuntimeDep,
     scheme_id: UUID,
     as_of: AwareDatetime | None = None,
 ) -> Response:
     """Relationships per state as they stood at `as_of` (default: now)."""
-    require_role(principal, AGGREGATE_READERS)
     _scheme_scope(principal, scheme_id)
     moment = as_of or datetime.now().astimezone()
     with caught_up(runtime) as connection:
@@ -208,7 +203,7 @@ def counts(
 @router.get("/audit")
 def audit(
     request: Request,
-    principal: PrincipalDep,
+    principal: AuditReader,
     runtime: RuntimeDep,
     aggregate_id: UUID | None = None,
     since: AwareDatetime | None = None,
@@ -216,7 +211,6 @@ def audit(
     cursor: str | None = None,
 ) -> Response:
     """Every event: when, who, what (never meeting content). Sealed fields to auditors."""
-    require_role(principal, AUDIT_READERS)
     return _paged(
         request,
         runtime,
@@ -226,15 +220,14 @@ def audit(
             since=since,
             limit=limit,
             cursor=cursor,
-            include_sealed=principal.role == "auditor",
+            include_sealed=sees_sealed(principal),
         ),
     )
 
 
 @router.get("/audit/verify")
-def verify(principal: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+def verify(principal: AuditReader, runtime: RuntimeDep) -> dict[str, Any]:
     """Check the audit log's hash chain: `{ok, rows, first_bad_row}`."""
-    require_role(principal, AUDIT_READERS)
     with caught_up(runtime) as connection:
         return queries.verify_audit(connection)
 
@@ -242,7 +235,7 @@ def verify(principal: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
 @router.get("/access-log")
 def accesses(
     request: Request,
-    principal: PrincipalDep,
+    principal: AccessLogReader,
     runtime: RuntimeDep,
     record_id: UUID | None = None,
     actor_id: Annotated[str | None, Query(max_length=100)] = None,
@@ -251,8 +244,6 @@ def accesses(
     cursor: str | None = None,
 ) -> Response:
     """Who read which personal record, when (never what it said). Auditors only."""
-    if principal.role != "auditor":
-        raise Forbidden("the access log is for auditors")
     return _paged(
         request,
         runtime,

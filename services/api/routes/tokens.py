@@ -1,16 +1,20 @@
 """Issuing bearer tokens (admin only)."""
 
-from fastapi import APIRouter, status
+from typing import Annotated
 
-from services.access import require_role
-from services.api.deps import PrincipalDep, RuntimeDep
+from fastapi import APIRouter, Depends, status
+
+from services.access import Action
+from services.api.deps import RuntimeDep, require
 from services.api.schemas import TokenIn
+from services.auth import Principal
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
+TokenIssuer = Annotated[Principal, Depends(require(Action.ISSUE_TOKENS))]
+
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_token(body: TokenIn, principal: PrincipalDep, runtime: RuntimeDep) -> dict[str, str]:
-    require_role(principal, {"admin"})
+def create_token(body: TokenIn, principal: TokenIssuer, runtime: RuntimeDep) -> dict[str, str]:
     token = runtime.issue_token(body.role, body.label, body.subject_id, body.scheme_ids)
     return {"token": token, "role": body.role, "label": body.label}
