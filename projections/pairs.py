@@ -3,8 +3,9 @@
 `fold_pair` is the single place that knows what each Relationship event does to a
 row; the projections store all of these columns (`relationships`, the evaluation
 and equity facts) or a few of them (the helper tables of history, stalls and
-mentor load). Handlers read with defaults so that a partial row can be folded:
-only the columns a table stores are written back.
+mentor load). `relationships` also stores `LISTING_COLUMNS`, what the API's list
+shows beyond the reported facts. Handlers read with defaults so that a partial row
+can be folded: only the columns a table stores are written back.
 """
 
 from collections.abc import Callable
@@ -60,6 +61,18 @@ PAIR_COLUMNS: dict[str, str] = {
     "position": "bigint NOT NULL",
 }
 
+# Only in `relationships`: the rest of a relationship as `GET /v1/relationships`
+# lists it. `pause_reason` is personal data (the reporter role does not read it).
+LISTING_COLUMNS: dict[str, str] = {
+    "pause_reason": "text",
+    "paused_until": "date",
+    "agreement": "jsonb",
+    "preferred_mentor_ids": "jsonb NOT NULL",
+    "rationale": "jsonb",
+    "requested_position": "bigint NOT NULL",
+}
+LISTING_JSON_COLUMNS = ("agreement", "preferred_mentor_ids", "rationale")
+
 _COUNTERS = (
     "meetings_count",
     "meetings_in_person",
@@ -78,7 +91,7 @@ _COUNTERS = (
 
 def new_pair(event: Any) -> Row:
     """The row a `Relationship.Requested` event creates."""
-    row: Row = dict.fromkeys(PAIR_COLUMNS)
+    row: Row = dict.fromkeys((*PAIR_COLUMNS, *LISTING_COLUMNS))
     row.update(dict.fromkeys(_COUNTERS, 0))
     row.update(
         id=event.originator_id,
@@ -93,6 +106,7 @@ def new_pair(event: Any) -> Row:
         requested_at=event.timestamp,
         rematch_of=event.rematch_of,
     )
+    row["preferred_mentor_ids"] = [str(mentor_id) for mentor_id in event.preferred_mentor_ids]
     return row
 
 
@@ -112,11 +126,13 @@ def _add(row: Row, column: str, amount: int = 1) -> None:
 
 def _mentor_invited(row: Row, e: Any) -> None:
     row.update(state="mentor_invited", mentor_id=e.mentor_id, invited_at=e.timestamp)
+    row["rationale"] = e.rationale
     _add(row, "invitations_sent")
 
 
 def _matched(row: Row, e: Any) -> None:
     row.update(state="matched", mentor_id=e.mentor_id, matched_at=e.timestamp)
+    row["rationale"] = e.rationale
 
 
 def _accepted(row: Row, e: Any) -> None:
@@ -127,6 +143,7 @@ def _accepted(row: Row, e: Any) -> None:
 def _back_to_requested(counter: str) -> Callable[[Row, Any], None]:
     def handler(row: Row, e: Any) -> None:
         row.update(state="requested", mentor_id=None, invited_at=None)
+        row["rationale"] = None
         _add(row, counter)
 
     return handler
@@ -147,6 +164,24 @@ def _meeting_logged(row: Row, e: Any) -> None:
     last_on = row.get("last_meeting_on")
     if last_on is None or e.held_on > last_on:
         row["last_meeting_on"] = e.held_on
+
+
+def _agreement_recorded(row: Row, e: Any) -> None:
+    row["agreement_recorded_at"] = e.timestamp
+    row["agreement"] = {
+        "meeting_frequency": e.meeting_frequency,
+        "ground_rules_agreed": e.ground_rules_agreed,
+        "confidentiality_agreed": e.confidentiality_agreed,
+        "recorded_at": e.timestamp.isoformat(),
+    }
+
+
+def _paused(row: Row, e: Any) -> None:
+    row.update(paused=True, pause_reason=e.reason_category, paused_until=e.until)
+
+
+def _resumed(row: Row, e: Any) -> None:
+    row.update(paused=False, pause_reason=None, paused_until=None)
 
 
 def _stall_flagged(row: Row, e: Any) -> None:
@@ -176,12 +211,12 @@ _HANDLERS: dict[str, Callable[[Row, Any], None]] = {
     "InvitationLapsed": _back_to_requested("invitations_lapsed"),
     "InvitationWithdrawn": _back_to_requested("invitations_withdrawn"),
     "MeetingLogged": _meeting_logged,
-    "AgreementRecorded": lambda row, e: row.update(agreement_recorded_at=e.timestamp),
+    "AgreementRecorded": _agreement_recorded,
     "StallFlagged": _stall_flagged,
     "StallCleared": _stall_cleared,
     "Escalated": lambda row, e: row.update(escalated=True, escalated_at=e.timestamp),
-    "Paused": lambda row, e: row.update(paused=True),
-    "Resumed": lambda row, e: row.update(paused=False),
+    "Paused": _paused,
+    "Resumed": _resumed,
     "Extended": _extended,
     "MidpointDue": lambda row, e: row.update(midpoint_due=True),
     "EndOfSchemeDue": lambda row, e: row.update(end_due=True),

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum, unique
 from types import MappingProxyType
+from typing import Literal
 from uuid import UUID
 
 from domain.actors import Role
@@ -109,16 +110,38 @@ def check_scheme(principal: Principal, scheme_id: UUID, kind: str, object_id: UU
         raise NotFound(kind, object_id)
 
 
+Person = Literal["mentor", "mentee"]
+
+
+def person_of(principal: Principal) -> tuple[Person, UUID] | None:
+    """Which mentor or mentee the caller is; None for every other role."""
+    if principal.subject_id is None:
+        return None
+    if principal.role == "mentor":
+        return "mentor", principal.subject_id
+    if principal.role == "mentee":
+        return "mentee", principal.subject_id
+    return None
+
+
 def own_scheme_id(principal: Principal, mentoring: Mentoring) -> UUID | None:
     """The scheme of a mentor or mentee caller; None for every other role."""
-    if principal.subject_id is None or principal.role not in ("mentor", "mentee"):
+    person = person_of(principal)
+    if person is None:
         return None
-    person = (
-        mentoring.get_mentor(principal.subject_id)
-        if principal.role == "mentor"
-        else mentoring.get_mentee(principal.subject_id)
-    )
-    return person.scheme_id
+    kind, person_id = person
+    found = mentoring.get_mentor(person_id) if kind == "mentor" else mentoring.get_mentee(person_id)
+    return found.scheme_id
+
+
+def people_scope(principal: Principal, own_scheme_id: UUID | None) -> frozenset[UUID] | None:
+    """The schemes whose mentors a caller may browse: a mentor's or mentee's own
+    (`own_scheme_id`), a coordinator's, or every scheme (None)."""
+    if own_scheme_id is not None:
+        return frozenset({own_scheme_id})
+    if principal.role == "coordinator":
+        return principal.scheme_ids
+    return None
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,8 @@ def test_reporter_reads_reports_but_not_sealed_fields_or_personal_data(
         "SELECT sealed FROM reporting.audit_log",
         "SELECT * FROM reporting.audit_log",
         "SELECT demographics FROM reporting.equity_mentees",
+        "SELECT pause_reason FROM reporting.relationships",
+        "SELECT name, email FROM reporting.mentor_profiles",
         "SELECT * FROM public.mentoring_events",
         "DELETE FROM reporting.relationships",
         "UPDATE reporting.audit_log SET actor_id = 'x' RETURNING position",

@@ -5,9 +5,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, status
 
-from domain.people import Mentor
+from services import read_side
 from services.access import Action, Forbidden, allowed, check_scheme, in_scheme, own_scheme_id
-from services.api.deps import MentoringDep, require
+from services.api.deps import MentoringDep, RuntimeDep, require
 from services.api.schemas import MenteeIn, MentorIn, MentorPatch
 from services.application import Mentoring
 from services.auth import Principal
@@ -56,31 +56,15 @@ def update_mentor(
 @router.get("/v1/mentors")
 def mentor_directory(
     principal: PeopleReader,
-    mentoring: MentoringDep,
+    runtime: RuntimeDep,
     scheme_id: UUID | None = None,
     specialty: Annotated[str | None, Query(max_length=100)] = None,
     available: bool | None = None,
 ) -> list[dict[str, Any]]:
-    """Profiles and whether each mentor has room; contact details for staff only.
-    Mentors and mentees see their own scheme's directory."""
-    own = own_scheme_id(principal, mentoring)
-    with_contact = allowed(principal, Action.SEE_CONTACT_DETAILS)
-    found = []
-    held = mentoring.places_held()
-    for _, mentor in mentoring.all_of(Mentor):
-        if own is not None and mentor.scheme_id != own:
-            continue
-        if not in_scheme(principal, mentor.scheme_id):
-            continue
-        if scheme_id is not None and mentor.scheme_id != scheme_id:
-            continue
-        if specialty is not None and mentor.specialty.lower() != specialty.lower():
-            continue
-        view = mentor_view(mentor, with_contact, held[mentor.id])
-        if available is not None and view["has_room"] != available:
-            continue
-        found.append(view)
-    return found
+    """Profiles and whether each mentor has room (`available`: has room or not);
+    contact details for staff only. Mentors and mentees see their own scheme's
+    directory. From the read side."""
+    return read_side.mentor_directory(runtime.pool, principal, scheme_id, specialty, available)
 
 
 @router.get("/v1/mentors/{mentor_id}")

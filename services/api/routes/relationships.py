@@ -8,15 +8,9 @@ from pydantic import AwareDatetime
 
 from domain.relationship import Relationship
 from domain.vocabulary import MatchingModel, State
-from services.access import (
-    Action,
-    Forbidden,
-    check_relationship,
-    in_scheme,
-    relationship_scope,
-    sees_sealed,
-)
-from services.api.deps import MentoringDep, require
+from services import read_side
+from services.access import Action, Forbidden, check_relationship, in_scheme, sees_sealed
+from services.api.deps import MentoringDep, RuntimeDep, require
 from services.api.schemas import (
     AgreementIn,
     EndIn,
@@ -31,6 +25,7 @@ from services.api.schemas import (
 )
 from services.application import Mentoring, Saved
 from services.auth import Principal
+from services.read_side import RelationshipFilter
 from services.views import candidate_view, event_view, relationship_view, saved_view
 
 router = APIRouter(prefix="/v1/relationships", tags=["relationships"])
@@ -73,7 +68,7 @@ def request_mentor(
 @router.get("")
 def list_relationships(
     principal: Reader,
-    mentoring: MentoringDep,
+    runtime: RuntimeDep,
     scheme_id: UUID | None = None,
     state: State | None = None,
     stalled: bool | None = None,
@@ -82,27 +77,11 @@ def list_relationships(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """The relationships this caller may see, oldest first. `next_cursor` is given
-    when there may be more."""
-    scope = relationship_scope(principal)
-    items: list[dict[str, Any]] = []
-    next_cursor = None
-    for position, relationship in mentoring.all_of(Relationship, after=cursor):
-        wanted = (
-            (scheme_id is None or relationship.scheme_id == scheme_id)
-            and (state is None or relationship.state == state)
-            and (stalled is None or relationship.stalled == stalled)
-            and (mentor_id is None or relationship.mentor_id == mentor_id)
-            and (mentee_id is None or relationship.mentee_id == mentee_id)
-        )
-        if wanted and scope.admits(relationship):
-            if len(items) == limit:
-                break
-            items.append(relationship_view(relationship))
-            next_cursor = position
-    else:
-        next_cursor = None
-    return {"items": items, "next_cursor": next_cursor}
+    """The relationships this caller may see, oldest first, from the read side.
+    `next_cursor` is given when there may be more."""
+    wanted = RelationshipFilter(scheme_id, state, stalled, mentor_id, mentee_id)
+    page = read_side.relationships(runtime.pool, principal, wanted, limit, cursor)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.get("/{relationship_id}")

@@ -9,8 +9,7 @@ cursor is in the `Next-Cursor` header.
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -27,6 +26,7 @@ from services.access import Action, check_scheme, sees_sealed
 from services.api.deps import RuntimeDep, require
 from services.auth import Principal
 from services.errors import NotFound
+from services.read_side import caught_up
 from services.runtime import Runtime
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -36,20 +36,8 @@ AggregateReader = Annotated[Principal, Depends(require(Action.READ_AGGREGATE_REP
 CaseworkReader = Annotated[Principal, Depends(require(Action.READ_CASEWORK_REPORTS))]
 AuditReader = Annotated[Principal, Depends(require(Action.READ_AUDIT_TRAIL))]
 AccessLogReader = Annotated[Principal, Depends(require(Action.READ_ACCESS_LOG))]
-CATCH_UP_SECONDS = 5.0
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
-
-
-@contextmanager
-def caught_up(runtime: Runtime) -> Iterator[psycopg.Connection[Any]]:
-    """A connection to read reports on, once the projections hold every event
-    recorded so far, or after CATCH_UP_SECONDS if they are still behind."""
-    with runtime.pool.connection() as connection:
-        connection.autocommit = True
-        head = queries.head_position(connection)
-        queries.wait_for_position(connection, head, timeout=CATCH_UP_SECONDS)
-        yield connection
 
 
 def _scheme_scope(principal: Principal, scheme_id: UUID | None) -> UUID | None:
@@ -99,7 +87,7 @@ def _paged(
     request: Request, runtime: Runtime, read: Callable[[psycopg.Connection[Any]], Page]
 ) -> Response:
     """One page of a list report; a cursor or limit it cannot use is bad input."""
-    with caught_up(runtime) as connection:
+    with caught_up(runtime.pool) as connection:
         try:
             page = read(connection)
         except ValueError as error:
@@ -138,7 +126,7 @@ def evaluation(
     """Named metrics (rates 0..1) with numerator and denominator, survey results and
     the scheme's SMART objectives, target against actual."""
     _scheme_scope(principal, scheme_id)
-    with caught_up(runtime) as connection:
+    with caught_up(runtime.pool) as connection:
         report = queries.evaluation(connection, scheme_id, cohort)
     if report is None:
         raise NotFound("evaluation for scheme and cohort", f"{scheme_id} {cohort or ''}".strip())
@@ -178,7 +166,7 @@ def equity(
     """Uptake, match, met-mentor and no-blame-end rates by demographic group; counts
     under 5 are suppressed."""
     _scheme_scope(principal, scheme_id)
-    with caught_up(runtime) as connection:
+    with caught_up(runtime.pool) as connection:
         rows = queries.equity(connection, scheme_id)
     return _answer(request, rows)
 
@@ -194,7 +182,7 @@ def counts(
     """Relationships per state as they stood at `as_of` (default: now)."""
     _scheme_scope(principal, scheme_id)
     moment = as_of or datetime.now().astimezone()
-    with caught_up(runtime) as connection:
+    with caught_up(runtime.pool) as connection:
         report = queries.counts_as_of(connection, scheme_id, moment)
     rows = [{"state": state, "count": n} for state, n in report["counts"].items()]
     return _answer(request, rows, body=report)
@@ -228,7 +216,7 @@ def audit(
 @router.get("/audit/verify")
 def verify(principal: AuditReader, runtime: RuntimeDep) -> dict[str, Any]:
     """Check the audit log's hash chain: `{ok, rows, first_bad_row}`."""
-    with caught_up(runtime) as connection:
+    with caught_up(runtime.pool) as connection:
         return queries.verify_audit(connection)
 
 
