@@ -3,8 +3,9 @@
 Every function takes an open psycopg connection (any row factory; autocommit or
 not) and returns plain dicts and lists of JSON-ready values: ids and times as
 strings, counts as ints, rates as floats in 0..1. Lists that grow are pages:
-`{"items": [...], "next_cursor": str | None}`; pass `next_cursor` back as `cursor`
-for the next page. A malformed cursor raises ValueError (a 422 for the API).
+`{"items": [...], "next_cursor": str | None}` (an int for `relationships`); pass
+`next_cursor` back as `cursor` for the next page. A malformed cursor raises
+ValueError (a 422 for the API).
 
 Read-your-writes: call `wait_for_position(conn, saved.position)` with the
 position a command returned before reading its report.

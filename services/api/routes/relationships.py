@@ -79,7 +79,9 @@ def list_relationships(
 ) -> dict[str, Any]:
     """The relationships this caller may see, oldest first, from the read side.
     `next_cursor` is given when there may be more."""
-    wanted = RelationshipFilter(scheme_id, state, stalled, mentor_id, mentee_id)
+    wanted = RelationshipFilter(
+        scheme_id=scheme_id, state=state, stalled=stalled, mentor_id=mentor_id, mentee_id=mentee_id
+    )
     page = read_side.relationships(runtime.pool, principal, wanted, limit, cursor)
     return {"items": page.items, "next_cursor": page.next_cursor}
 
