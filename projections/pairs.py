@@ -4,8 +4,9 @@
 row; the projections store all of these columns (`relationships`, the evaluation
 and equity facts) or a few of them (the helper tables of history, stalls and
 mentor load). `relationships` also stores `LISTING_COLUMNS`, what the API's list
-shows beyond the reported facts. Handlers read with defaults so that a partial row
-can be folded: only the columns a table stores are written back.
+shows beyond the reported facts, and keeps the `pause_reason` the fold sets apart
+(it is personal). Handlers read with defaults so that a partial row can be folded:
+only the columns a table stores are written back.
 """
 
 from collections.abc import Callable
@@ -62,9 +63,8 @@ PAIR_COLUMNS: dict[str, str] = {
 }
 
 # Only in `relationships`: the rest of a relationship as `GET /v1/relationships`
-# lists it. `pause_reason` is personal data (the reporter role does not read it).
+# lists it.
 LISTING_COLUMNS: dict[str, str] = {
-    "pause_reason": "text",
     "paused_until": "date",
     "agreement": "jsonb",
     "preferred_mentor_ids": "jsonb NOT NULL",

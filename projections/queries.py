@@ -306,7 +306,8 @@ def relationships(
     limit: int = 100,
     cursor: int = 0,
 ) -> Page:
-    """Rows of `reporting.relationships` matching every filter given (the filters, then
+    """Rows of `reporting.relationships` (with `pause_reason` from
+    `relationship_pauses`) matching every filter given (the filters, then
     a caller's scope: `in_schemes`, `of_mentor`, `of_mentee`), in the order they were
     requested. The cursor is the `requested_position` of the last row of the page
     before (an int); `next_cursor` is None on the last page. Times are in UTC."""
@@ -314,7 +315,9 @@ def relationships(
         conn.execute("SET LOCAL TimeZone = 'UTC'")
         items = fetch_rows(
             conn,
-            "SELECT * FROM reporting.relationships WHERE requested_position > %(after)s "
+            "SELECT r.*, p.pause_reason FROM reporting.relationships r "
+            "LEFT JOIN reporting.relationship_pauses p USING (id) "
+            "WHERE requested_position > %(after)s "
             "AND (%(scheme)s::uuid IS NULL OR scheme_id = %(scheme)s::uuid) "
             "AND (%(state)s::text IS NULL OR state = %(state)s::text) "
             "AND (%(stalled)s::boolean IS NULL OR stalled = %(stalled)s::boolean) "

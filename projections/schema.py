@@ -3,9 +3,9 @@
 The reporter role may read every table and view of `reporting` except:
 - sealed columns (`SEALED_COLUMNS`: who ended a relationship without blame, and
   why), which only auditors see, through the API;
-- personal columns (`PERSONAL_COLUMNS`: why a relationship is paused);
 - tables of personal data (`PRIVATE_TABLES`: mentees' demographics, which it sees
-  only as the small-number-suppressed `equity` view, and mentors' names and emails).
+  only as the small-number-suppressed `equity` view; mentors' names and emails;
+  why a relationship is paused).
 
 Grants are per table, and a rebuild drops and recreates tables, so the roles
 granted are remembered in `reporting.reader_roles` and every view re-applies the
@@ -21,8 +21,9 @@ from psycopg.sql import SQL, Identifier
 SCHEMA = "reporting"
 READER_ROLES = "reader_roles"
 SEALED_COLUMNS: dict[str, frozenset[str]] = {"audit_log": frozenset({"sealed"})}
-PERSONAL_COLUMNS: dict[str, frozenset[str]] = {"relationships": frozenset({"pause_reason"})}
-PRIVATE_TABLES = frozenset({"equity_mentees", "mentor_profiles", READER_ROLES})
+PRIVATE_TABLES = frozenset(
+    {"equity_mentees", "mentor_profiles", "relationship_pauses", READER_ROLES}
+)
 
 
 def create_reporter_role(
@@ -87,8 +88,8 @@ def apply_reader_grants(curs: Cursor[Any]) -> None:
 
 
 def grant_read(curs: Cursor[Any], role: str) -> None:
-    """Grant SELECT on `reporting`'s relations to `role`, minus sealed and personal
-    columns and private tables."""
+    """Grant SELECT on `reporting`'s relations to `role`, minus sealed columns and
+    private tables."""
     grantee = Identifier(role)
     curs.execute(SQL("GRANT USAGE ON SCHEMA {0} TO {1}").format(Identifier(SCHEMA), grantee))
     curs.execute(
@@ -102,8 +103,8 @@ def grant_read(curs: Cursor[Any], role: str) -> None:
         curs.execute(SQL("REVOKE ALL ON {0} FROM {1}").format(relation, grantee))
         if name in PRIVATE_TABLES:
             continue
-        withheld = SEALED_COLUMNS.get(name, frozenset()) | PERSONAL_COLUMNS.get(name, frozenset())
-        if not withheld:
+        sealed = SEALED_COLUMNS.get(name)
+        if sealed is None:
             curs.execute(SQL("GRANT SELECT ON {0} TO {1}").format(relation, grantee))
             continue
         curs.execute(
@@ -111,7 +112,7 @@ def grant_read(curs: Cursor[Any], role: str) -> None:
             "AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
             (f"{SCHEMA}.{name}",),
         )
-        columns = [str(_first(c)) for c in curs.fetchall() if _first(c) not in withheld]
+        columns = [str(_first(c)) for c in curs.fetchall() if _first(c) not in sealed]
         curs.execute(
             SQL("GRANT SELECT ({0}) ON {1} TO {2}").format(
                 SQL(", ").join(Identifier(c) for c in columns), relation, grantee

@@ -152,3 +152,13 @@ def test_a_list_read_straight_after_a_command_shows_it(api: Api, scheme: dict[st
     listed_mentor = next(m for m in directory if m["id"] == mentor["id"])
     assert listed_mentor == api.ok(api.admin.get(f"/v1/mentors/{mentor['id']}"))
     assert listed_mentor["has_room"] is False
+
+
+def test_a_resumed_pair_is_listed_without_its_pause(api: Api, scheme: dict[str, Any]) -> None:
+    relationship, _, mentee = api.matched_pair(scheme["id"])
+    path = f"/v1/relationships/{relationship['id']}"
+    api.ok(api.admin.post(f"{path}/pause", json={"reason_category": "parental_leave"}))
+    api.ok(api.admin.post(f"{path}/resume"))
+    listed = api.ok(api.admin.get("/v1/relationships", params={"mentee_id": mentee["id"]}))
+    assert listed["items"] == [api.ok(api.admin.get(path))]
+    assert (listed["items"][0]["paused"], listed["items"][0]["pause_reason"]) == (False, None)
