@@ -377,11 +377,9 @@ def serving_app() -> Any:
     """The uvicorn factory each server worker calls: the real app, configured only by
     MENTORING_* variables, as `mentoring up` would configure it."""
     from services.api.app import create_app
-    from services.runtime import build_runtime
+    from services.bootstrap import build_runtime
 
-    settings = Settings.from_env()
-    assert settings.database_url is not None
-    return create_app(build_runtime(settings, settings.database_url))
+    return create_app(build_runtime(Settings.from_env()))
 
 
 def serve(port: int, workers: int) -> None:
@@ -472,10 +470,9 @@ def scratch_database(server_url: str) -> Iterator[str]:
 
 def prepare_tables(database_url: str) -> None:
     """Create the service's tables once, before several server workers race to."""
-    from services.runtime import build_runtime
+    from services.bootstrap import build_runtime
 
-    settings = Settings.from_env({"MENTORING_DATABASE_URL": database_url})
-    build_runtime(settings, database_url).close()
+    build_runtime(Settings.from_env({"MENTORING_DATABASE_URL": database_url})).close()
 
 
 def server_version(database_url: str) -> str:

@@ -30,11 +30,12 @@ from typing import Any
 
 import psycopg
 
-from projections import runner
 from projections.registry import PROJECTIONS
+from services import bootstrap
 from services.application import Mentoring
 from services.persistence import postgres_env
 from tests.support.databases import scratch_database, server_url
+from tests.support.settings import settings_for
 from tests.support.workload import Workload
 
 
@@ -66,8 +67,7 @@ def write_events(url: str, events: int) -> dict[str, float]:
 
 
 def read_raw(url: str, decode: bool) -> dict[str, float]:
-    app = Mentoring(env=runner.app_env(url, None))
-    try:
+    with bootstrap.reporting(settings_for(url)) as (app, _):
         started = time.perf_counter()
         position, count = 0, 0
         while True:
@@ -82,8 +82,6 @@ def read_raw(url: str, decode: bool) -> dict[str, float]:
             count += len(page)
             position = page[-1].id
         seconds = time.perf_counter() - started
-    finally:
-        app.close()
     return {"events": count, "seconds": seconds, "events_per_s": count / seconds}
 
 
@@ -114,7 +112,7 @@ def copy_plain(url: str, rows: int) -> dict[str, float]:
 
 def rebuild(url: str, name: str, batch_size: int) -> dict[str, float]:
     cpu = time.process_time()
-    result = runner.rebuild(url, name, batch_size=batch_size)
+    result = bootstrap.rebuild(settings_for(url), name, batch_size=batch_size)
     return {
         "events": result.events,
         "position": result.position,
@@ -143,11 +141,11 @@ def projector(url: str) -> None:
         stop.set()
 
     threading.Thread(target=stop_when_stdin_closes, daemon=True).start()
-    runner.run_projections(url, stop, on_batch=report, poll_interval=0.5)
+    bootstrap.run_projections(settings_for(url), stop, on_batch=report, poll_interval=0.5)
 
 
 def live_lag(url: str, rate: float, seconds: float) -> dict[str, Any]:
-    runner.catch_up(url, batch_size=10000)
+    bootstrap.catch_up(settings_for(url), batch_size=10000)
     child = subprocess.Popen(
         [sys.executable, "-m", "bench.bench_projections", "--projector", url],
         stdin=subprocess.PIPE,

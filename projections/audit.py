@@ -3,13 +3,12 @@
 Each row's `hash` is SHA-256 over the previous row's hash and the row's own
 canonical JSON, so altering, inserting or deleting a row breaks the chain from
 there on (`verify_chain`). What a row shows:
-- `details`: the event's attributes minus personal data (names, emails,
-  demographics, a mentee's own objectives, a pause's reason, survey answers: only
-  the ids of the questions answered) and minus sealed fields;
-- `sealed`: the sealed fields (`Relationship.SEALED_FIELDS`: who ended a
-  relationship without blame, and why), readable by auditors only. The mentee's
-  `RequestClosed` and the mentor's `PlaceReleased` are saved by the same command
-  as `Ended`, so their actor is sealed too: otherwise it would name who ended it.
+- `details`: the event's attributes minus its personal fields and its sealed
+  fields, as its class classifies them (`domain.privacy`); of survey answers, only
+  the ids of the questions answered;
+- `sealed`: the sealed fields (who ended a relationship without blame, and why;
+  the actor of the mentee's `RequestClosed` and the mentor's `PlaceReleased`, saved
+  with that ending), readable by auditors only.
 """
 
 import hashlib
@@ -25,6 +24,7 @@ from psycopg import Cursor
 from psycopg.sql import SQL, Identifier
 
 from domain.actors import Actor
+from domain.privacy import personal_fields, sealed_fields
 from domain.relationship import Relationship
 from projections.events import event_name
 from projections.view import Positioned, ReportingProjection, ReportingView, create_table_sql
@@ -46,17 +46,6 @@ AUDIT_COLUMNS: dict[str, str] = {
 }
 HASHED = tuple(column for column in AUDIT_COLUMNS if column not in ("previous_hash", "hash"))
 
-SEALED: dict[str, tuple[str, ...]] = {
-    **{f"Relationship.{name}": fields for name, fields in Relationship.SEALED_FIELDS.items()},
-    "Mentee.RequestClosed": ("actor",),
-    "Mentor.PlaceReleased": ("actor",),
-}
-PERSONAL: dict[str, tuple[str, ...]] = {
-    "Mentee.Registered": ("name", "email", "demographics", "objectives"),
-    "Mentor.Registered": ("name", "email"),
-    "Relationship.Paused": ("reason_category",),
-    "Relationship.FeedbackGiven": ("answers",),
-}
 ENVELOPE = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp"})
 
 
@@ -123,12 +112,11 @@ def _hash(previous_hash: str, payload: str) -> str:
 
 
 @cache
-def _rules(kind: str) -> tuple[frozenset[str], tuple[str, ...], str]:
-    """(attributes left out of `details`, sealed attributes, aggregate type) of an
-    event type such as `Relationship.Ended`."""
-    sealed = SEALED.get(kind, ())
-    omitted = ENVELOPE | {"actor"} | set(sealed) | set(PERSONAL.get(kind, ()))
-    return frozenset(omitted), sealed, kind.split(".", 1)[0]
+def _rules(event_class: type) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(attributes left out of `details`, sealed attributes) of an event class."""
+    sealed = sealed_fields(event_class)
+    omitted = ENVELOPE | {"actor"} | sealed | personal_fields(event_class)
+    return frozenset(omitted), tuple(sorted(sealed))
 
 
 def audit_rows(events: Iterable[Positioned], previous_hash: str) -> Iterator[tuple[Any, ...]]:
@@ -139,17 +127,17 @@ def audit_rows(events: Iterable[Positioned], previous_hash: str) -> Iterator[tup
     text `chain_hash` builds from a stored row (`verify_chain` depends on it)."""
     for event, position in events:
         kind = event_name(event)
-        omitted, sealed_fields, aggregate_type = _rules(kind)
+        aggregate_type = kind.split(".", 1)[0]
+        omitted, sealed = _rules(event.__class__)
         attributes = vars(event)
         details = {key: plain(value) for key, value in attributes.items() if key not in omitted}
-        if kind == "Relationship.FeedbackGiven":
+        if isinstance(event, Relationship.FeedbackGiven):
             details["questions"] = sorted(attributes["answers"])
         actor = attributes.get("actor")
         sealed_text = None
-        if sealed_fields:
-            sealed = {field: plain(attributes.get(field)) for field in sealed_fields}
-            sealed_text = canonical(sealed)
-            if "actor" in sealed_fields:
+        if sealed:
+            sealed_text = canonical({field: plain(attributes.get(field)) for field in sealed})
+            if "actor" in sealed:
                 actor = None
         role, actor_id = (actor.role, actor.id) if actor else (None, None)
         recorded_at = event.timestamp.astimezone(UTC).isoformat()

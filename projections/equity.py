@@ -17,7 +17,7 @@ from typing import Any
 from psycopg import Cursor
 
 from domain.people import Mentee
-from projections.events import LIFECYCLE_TOPICS, topics
+from projections.events import STATE_TOPICS, topics
 from projections.pairs import PAIR_COLUMNS
 from projections.relationships import fold_pairs
 from projections.view import (
@@ -95,7 +95,7 @@ rate AS (
     JOIN total t ON t.scheme_id = g.scheme_id
     CROSS JOIN LATERAL (VALUES
         ('mentees', g.registered, t.registered, 0),
-        ('uptake_rate', g.requested, g.registered, 1),
+        ('request_rate', g.requested, g.registered, 1),
         ('match_rate', g.matched, g.requested, 2),
         ('met_mentor_rate', g.met, g.registered, 3),
         ('no_blame_end_rate', g.no_blame, g.matched, 4)
@@ -139,11 +139,11 @@ class EquityView(ReportingView):
 
 class EquityProjection(ReportingProjection):
     name = "equity"
-    topics = topics(Mentee, ("Registered",)) + LIFECYCLE_TOPICS
+    topics = topics(Mentee.Registered) + STATE_TOPICS
     view_class = EquityView
 
     def project(self, curs: Cursor[Any], events: Sequence[Positioned]) -> None:
-        registered = [e for e, _ in events if type(e).__qualname__ == "Mentee.Registered"]
+        registered = [e for e, _ in events if isinstance(e, Mentee.Registered)]
         copy_rows(
             curs,
             "equity_mentees",
@@ -158,5 +158,5 @@ class EquityProjection(ReportingProjection):
             curs,
             "equity_pairs",
             tuple(PAIR_FACTS),
-            [(e, p) for e, p in events if type(e).__qualname__ != "Mentee.Registered"],
+            [(e, p) for e, p in events if not isinstance(e, Mentee.Registered)],
         )

@@ -12,6 +12,7 @@ from typing import Any
 from psycopg import Cursor
 
 from domain.people import Mentee
+from domain.relationship import Relationship
 from domain.scheme import Scheme
 from projections.evaluation_sql import EVALUATION_SQL, OBJECTIVES_SQL
 from projections.events import ALL_RELATIONSHIP_TOPICS, topics
@@ -115,31 +116,31 @@ class EvaluationView(ReportingView):
 class EvaluationProjection(ReportingProjection):
     name = "evaluation"
     topics = (
-        topics(Scheme, ("Created", "SettingsChanged"))
-        + topics(Mentee, ("Registered",))
+        topics(Scheme.Created, Scheme.SettingsChanged)
+        + topics(Mentee.Registered)
         + ALL_RELATIONSHIP_TOPICS
     )
     view_class = EvaluationView
 
     def project(self, curs: Cursor[Any], events: Sequence[Positioned]) -> None:
-        by_kind: dict[str, list[Positioned]] = {"Scheme": [], "Mentee": [], "Relationship": []}
-        for event, position in events:
-            by_kind[type(event).__qualname__.split(".")[0]].append((event, position))
-        self._project_schemes(curs, by_kind["Scheme"])
+        of_schemes = [(e, p) for e, p in events if isinstance(e, Scheme.Event)]
+        of_mentees = [(e, p) for e, p in events if isinstance(e, Mentee.Event)]
+        of_pairs = [(e, p) for e, p in events if isinstance(e, Relationship.Event)]
+        self._project_schemes(curs, of_schemes)
         copy_rows(
             curs,
             "evaluation_mentees",
             tuple(MENTEE_COLUMNS),
             (
                 {"mentee_id": e.originator_id, "registered_at": e.timestamp, **vars(e)}
-                for e, _ in by_kind["Mentee"]
+                for e, _ in of_mentees
             ),
         )
-        pairs = fold_pairs(curs, "evaluation_pairs", tuple(PAIR_COLUMNS), by_kind["Relationship"])
+        pairs = fold_pairs(curs, "evaluation_pairs", tuple(PAIR_COLUMNS), of_pairs)
         answers = [
             row
-            for event, position in by_kind["Relationship"]
-            if type(event).__name__ == "FeedbackGiven"
+            for event, position in of_pairs
+            if isinstance(event, Relationship.FeedbackGiven)
             for row in answer_rows(pairs[event.originator_id], event, position)
         ]
         copy_rows(curs, "evaluation_answers", tuple(ANSWER_COLUMNS), answers)
@@ -150,7 +151,7 @@ class EvaluationProjection(ReportingProjection):
             curs, "evaluation_schemes", "scheme_id", {e.originator_id for e, _ in events}
         )
         for event, _ in events:
-            if type(event).__name__ == "Created":
+            if isinstance(event, Scheme.Created):
                 schemes[event.originator_id] = {
                     "scheme_id": event.originator_id,
                     "created_at": event.timestamp,

@@ -1,70 +1,37 @@
-"""The event classes the projections read, by topic, and how to name an event.
+"""The topics of the event classes the projections read, and how to name an event.
 
 Topics are what the event store filters on (`select_notifications(topics=...)`), so
-each projection lists exactly the events it consumes; `audit_log` reads all.
+each projection lists exactly the events it consumes; `audit_log` reads all. Every
+list here is derived from the aggregates' declared event classes.
 """
 
+from dataclasses import fields
 from typing import Any
 
+from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from domain.people import Mentee, Mentor
+from domain.lifecycle import STATE_EVENTS
+from domain.people import Mentor
 from domain.relationship import Relationship
-from domain.scheme import Scheme
-
-SCHEME_EVENTS = ("Created", "SettingsChanged", "RoleAssigned")
-MENTOR_EVENTS = (
-    "Registered",
-    "CapacityChanged",
-    "AvailabilityChanged",
-    "TrainingRecorded",
-    "PlaceTaken",
-    "PlaceReleased",
-)
-MENTEE_EVENTS = ("Registered", "RequestOpened", "RequestClosed", "MentorRecorded")
-RELATIONSHIP_EVENTS = (
-    "Requested",
-    "MentorInvited",
-    "Matched",
-    "InvitationAccepted",
-    "InvitationDeclined",
-    "InvitationLapsed",
-    "InvitationWithdrawn",
-    "MeetingLogged",
-    "AgreementRecorded",
-    "StallFlagged",
-    "StallCleared",
-    "Escalated",
-    "Paused",
-    "Resumed",
-    "Extended",
-    "MidpointDue",
-    "EndOfSchemeDue",
-    "Ended",
-    "Rematched",
-    "FeedbackGiven",
-)
-# Relationship events that can change its state, stall flag or mentor.
-LIFECYCLE_EVENTS = (
-    "Requested",
-    "MentorInvited",
-    "Matched",
-    "InvitationAccepted",
-    "InvitationDeclined",
-    "InvitationLapsed",
-    "InvitationWithdrawn",
-    "MeetingLogged",
-    "StallFlagged",
-    "StallCleared",
-    "Escalated",
-    "Ended",
-    "Rematched",
-)
 
 
-def topics(aggregate: type, names: tuple[str, ...]) -> tuple[str, ...]:
-    """The topics of the named @event classes of an aggregate class."""
-    return tuple(get_topic(getattr(aggregate, name)) for name in names)
+def events_of(aggregate: type[Aggregate]) -> tuple[type[Aggregate.Event], ...]:
+    """Every event class an aggregate records: the nested event classes that carry
+    an `actor`, as each of its events does (its base `Event`, and the `Created` the
+    library defines on every aggregate, do not)."""
+    return tuple(
+        value
+        for value in vars(aggregate).values()
+        if isinstance(value, type)
+        and issubclass(value, aggregate.Event)
+        and "actor" in {field.name for field in fields(value)}
+    )
+
+
+def topics(*event_classes: type[Aggregate.Event]) -> tuple[str, ...]:
+    """The stored topics of event classes."""
+    return tuple(get_topic(event_class) for event_class in event_classes)
 
 
 def event_name(domain_event: Any) -> str:
@@ -72,8 +39,6 @@ def event_name(domain_event: Any) -> str:
     return str(type(domain_event).__qualname__)
 
 
-ALL_RELATIONSHIP_TOPICS = topics(Relationship, RELATIONSHIP_EVENTS)
-LIFECYCLE_TOPICS = topics(Relationship, LIFECYCLE_EVENTS)
-SCHEME_TOPICS = topics(Scheme, SCHEME_EVENTS)
-MENTOR_TOPICS = topics(Mentor, MENTOR_EVENTS)
-MENTEE_TOPICS = topics(Mentee, MENTEE_EVENTS)
+ALL_RELATIONSHIP_TOPICS = topics(*events_of(Relationship))
+STATE_TOPICS = topics(*STATE_EVENTS)
+MENTOR_TOPICS = topics(*events_of(Mentor))

@@ -10,7 +10,8 @@ from typing import Any
 
 from psycopg import Cursor
 
-from projections.events import LIFECYCLE_TOPICS
+from domain.relationship import Relationship
+from projections.events import STATE_TOPICS
 from projections.pairs import Row, fold_pair, new_pair
 from projections.view import (
     Positioned,
@@ -69,7 +70,7 @@ class HistoryView(ReportingView):
 
 class HistoryProjection(ReportingProjection):
     name = "relationship_history"
-    topics = LIFECYCLE_TOPICS
+    topics = STATE_TOPICS
     view_class = HistoryView
 
     def project(self, curs: Cursor[Any], events: Sequence[Positioned]) -> None:
@@ -79,7 +80,7 @@ class HistoryProjection(ReportingProjection):
         )
         touched = list(current.values())
         for event, position in events:
-            if type(event).__name__ == "Requested":
+            if isinstance(event, Relationship.Requested):
                 opened = _interval(new_pair(event), event, position)
             else:
                 interval = current[event.originator_id]

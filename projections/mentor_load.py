@@ -8,7 +8,9 @@ from typing import Any
 
 from psycopg import Cursor
 
-from projections.events import LIFECYCLE_TOPICS, MENTOR_TOPICS
+from domain.people import Mentor
+from domain.relationship import Relationship
+from projections.events import MENTOR_TOPICS, STATE_TOPICS
 from projections.pairs import PAIR_COLUMNS, Row, fold_pair, new_pair
 from projections.view import (
     Positioned,
@@ -62,12 +64,12 @@ INVITATION_COUNTS = (
     "invitations_withdrawn",
 )
 # Relationship event -> the counter it adds one to, when it closes an invitation.
-ANSWERS = {
-    "InvitationAccepted": "invitations_accepted",
-    "InvitationDeclined": "invitations_declined",
-    "InvitationLapsed": "invitations_lapsed",
+ANSWERS: dict[type[Relationship.Event], str] = {
+    Relationship.InvitationAccepted: "invitations_accepted",
+    Relationship.InvitationDeclined: "invitations_declined",
+    Relationship.InvitationLapsed: "invitations_lapsed",
     # The mentor's last place went to another mentee first.
-    "InvitationWithdrawn": "invitations_withdrawn",
+    Relationship.InvitationWithdrawn: "invitations_withdrawn",
 }
 
 
@@ -132,33 +134,32 @@ def _not_yet_registered(mentor_id: Any, pair: Row, event: Any) -> Row:
 
 
 def _apply_mentor_event(mentor: Row, event: Any) -> None:
-    kind = type(event).__name__
-    if kind == "CapacityChanged":
-        mentor["capacity"] = event.capacity
-    elif kind == "AvailabilityChanged":
-        mentor["available"] = event.available
-    elif kind == "TrainingRecorded":
-        mentor["trained_on"] = event.trained_on
-    elif kind == "PlaceTaken":
-        mentor["current_mentees"] += 1
-    elif kind == "PlaceReleased":
-        mentor["current_mentees"] -= 1
+    match event:
+        case Mentor.CapacityChanged():
+            mentor["capacity"] = event.capacity
+        case Mentor.AvailabilityChanged():
+            mentor["available"] = event.available
+        case Mentor.TrainingRecorded():
+            mentor["trained_on"] = event.trained_on
+        case Mentor.PlaceTaken():
+            mentor["current_mentees"] += 1
+        case Mentor.PlaceReleased():
+            mentor["current_mentees"] -= 1
     mentor["free_places"] = mentor["capacity"] - mentor["current_mentees"]
 
 
 def _is_mentor_event(event: Any) -> bool:
-    return str(type(event).__qualname__).startswith("Mentor.")
+    return isinstance(event, Mentor.Event)
 
 
 def _invitation_change(pair: Row, event: Any) -> tuple[Any, str | None, int]:
     """(mentor id, answer counter or None, change to open invitations) for a
     relationship event, judged from the pair's state before the event."""
-    kind = type(event).__name__
-    if kind == "MentorInvited":
+    if isinstance(event, Relationship.MentorInvited):
         return event.mentor_id, None, 1
-    if kind in ANSWERS:
-        return pair["mentor_id"], ANSWERS[kind], -1
-    if kind == "Ended" and pair["state"] == "mentor_invited":
+    if type(event) in ANSWERS:
+        return pair["mentor_id"], ANSWERS[type(event)], -1
+    if isinstance(event, Relationship.Ended) and pair["state"] == "mentor_invited":
         return pair["mentor_id"], None, -1
     return None, None, 0
 
@@ -175,7 +176,7 @@ class MentorLoadView(ReportingView):
 
 class MentorLoadProjection(ReportingProjection):
     name = "mentor_load"
-    topics = MENTOR_TOPICS + LIFECYCLE_TOPICS
+    topics = MENTOR_TOPICS + STATE_TOPICS
     view_class = MentorLoadView
 
     def project(self, curs: Cursor[Any], events: Sequence[Positioned]) -> None:
@@ -195,7 +196,7 @@ class MentorLoadProjection(ReportingProjection):
         for event, position in events:
             if not _is_mentor_event(event):
                 self._apply_relationship_event(pairs, mentors, event, position)
-            elif type(event).__name__ == "Registered":
+            elif isinstance(event, Mentor.Registered):
                 mentors[event.originator_id] = _registered(event, mentors.get(event.originator_id))
                 profiles[event.originator_id] = _profile(event, position)
             else:
@@ -212,7 +213,7 @@ class MentorLoadProjection(ReportingProjection):
     def _apply_relationship_event(
         pairs: dict[Any, Row], mentors: dict[Any, Row], event: Any, position: int
     ) -> None:
-        if type(event).__name__ == "Requested":
+        if isinstance(event, Relationship.Requested):
             pairs[event.originator_id] = new_pair(event)
         pair = pairs[event.originator_id]
         mentor_id, answer, opened = _invitation_change(pair, event)

@@ -10,10 +10,9 @@ only the columns a table stores are written back.
 """
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from domain.durations import parse_duration
+from domain.relationship import Relationship
 
 Row = dict[str, Any]
 
@@ -112,7 +111,7 @@ def new_pair(event: Any) -> Row:
 
 def fold_pair(row: Row, event: Any, position: int) -> None:
     """Apply one Relationship event (not `Requested`) to its row, in place."""
-    handler = _HANDLERS.get(type(event).__name__)
+    handler = _HANDLERS.get(type(event))
     if handler is not None:
         handler(row, event)
     row["version"] = event.originator_version
@@ -150,12 +149,12 @@ def _back_to_requested(counter: str) -> Callable[[Row, Any], None]:
 
 
 def _meeting_logged(row: Row, e: Any) -> None:
-    if e.planned_duration is not None:
+    if e.planned_end is not None:
         row.update(
             state="active",
             first_meeting_at=e.timestamp,
             first_meeting_on=e.held_on,
-            planned_end=e.timestamp + parse_duration(e.planned_duration),
+            planned_end=e.planned_end,
         )
     _add(row, "meetings_count")
     _add(row, f"meetings_{e.mode}")
@@ -199,27 +198,27 @@ def _ended(row: Row, e: Any) -> None:
 
 
 def _extended(row: Row, e: Any) -> None:
-    until: datetime = e.until
-    row.update(planned_end=until, end_due=False)
+    row.update(planned_end=e.planned_end, end_due=False)
 
 
-_HANDLERS: dict[str, Callable[[Row, Any], None]] = {
-    "MentorInvited": _mentor_invited,
-    "Matched": _matched,
-    "InvitationAccepted": _accepted,
-    "InvitationDeclined": _back_to_requested("invitations_declined"),
-    "InvitationLapsed": _back_to_requested("invitations_lapsed"),
-    "InvitationWithdrawn": _back_to_requested("invitations_withdrawn"),
-    "MeetingLogged": _meeting_logged,
-    "AgreementRecorded": _agreement_recorded,
-    "StallFlagged": _stall_flagged,
-    "StallCleared": _stall_cleared,
-    "Escalated": lambda row, e: row.update(escalated=True, escalated_at=e.timestamp),
-    "Paused": _paused,
-    "Resumed": _resumed,
-    "Extended": _extended,
-    "MidpointDue": lambda row, e: row.update(midpoint_due=True),
-    "EndOfSchemeDue": lambda row, e: row.update(end_due=True),
-    "Ended": _ended,
-    "Rematched": lambda row, e: row.update(state="rematched", rematched_to=e.new_relationship_id),
+R = Relationship
+_HANDLERS: dict[type[Relationship.Event], Callable[[Row, Any], None]] = {
+    R.MentorInvited: _mentor_invited,
+    R.Matched: _matched,
+    R.InvitationAccepted: _accepted,
+    R.InvitationDeclined: _back_to_requested("invitations_declined"),
+    R.InvitationLapsed: _back_to_requested("invitations_lapsed"),
+    R.InvitationWithdrawn: _back_to_requested("invitations_withdrawn"),
+    R.MeetingLogged: _meeting_logged,
+    R.AgreementRecorded: _agreement_recorded,
+    R.StallFlagged: _stall_flagged,
+    R.StallCleared: _stall_cleared,
+    R.Escalated: lambda row, e: row.update(escalated=True, escalated_at=e.timestamp),
+    R.Paused: _paused,
+    R.Resumed: _resumed,
+    R.Extended: _extended,
+    R.MidpointDue: lambda row, e: row.update(midpoint_due=True),
+    R.EndOfSchemeDue: lambda row, e: row.update(end_due=True),
+    R.Ended: _ended,
+    R.Rematched: lambda row, e: row.update(state="rematched", rematched_to=e.new_relationship_id),
 }

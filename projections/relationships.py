@@ -8,6 +8,7 @@ from typing import Any
 
 from psycopg import Cursor
 
+from domain.relationship import Relationship
 from projections.events import ALL_RELATIONSHIP_TOPICS
 from projections.pairs import (
     LISTING_COLUMNS,
@@ -51,7 +52,7 @@ def fold_rows(rows: dict[Any, Row], events: Sequence[Positioned]) -> None:
     """Fold the events into their relationships' rows, in place; `Requested` starts a
     row."""
     for event, position in events:
-        if type(event).__name__ == "Requested":
+        if isinstance(event, Relationship.Requested):
             rows[event.originator_id] = new_pair(event)
             rows[event.originator_id]["requested_position"] = position
         fold_pair(rows[event.originator_id], event, position)

@@ -14,11 +14,13 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import psycopg
+from eventsourcing.application import Application
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.utils import Environment
@@ -29,13 +31,24 @@ from projections.access_log import create_access_log
 from projections.registry import PROJECTIONS, projection_class, tracking_table
 from projections.schema import SCHEMA
 from projections.view import Positioned, PositionMoved, ReportingProjection
-from services.application import Mentoring
-from services.persistence import postgres_env
 
 log = logging.getLogger("mentoring.projections")
 
 # Called after each committed batch with (projection name, new position).
 BatchListener = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class ReportingDatabase:
+    """The PostgreSQL database the event store and the reporting schema are in:
+    `url` for plain connections (DDL, LISTEN), and `env`, the eventsourcing settings
+    of the same database, from which each projection's tracking recorder is made.
+
+    The application the projections read through is given beside it: one whose
+    recorder is PostgreSQL's and which creates no tables (services.bootstrap)."""
+
+    url: str
+    env: Mapping[str, str]
 
 
 class ProjectionWorker:
@@ -46,15 +59,19 @@ class ProjectionWorker:
     has changed since they were created."""
 
     def __init__(
-        self, app: Mentoring, database_url: str, name: str, batch_size: int = 1000
+        self,
+        app: Application[UUID],
+        database: ReportingDatabase,
+        name: str,
+        batch_size: int = 1000,
     ) -> None:
         self.app = app
         self.name = name
         self.batch_size = batch_size
         cls = projection_class(name)
-        if replace_outdated(database_url, name):
+        if replace_outdated(database.url, name):
             log.warning("projection %s changed definition: rebuilding it", name)
-        self.factory = InfrastructureFactory.construct(env=view_env(database_url, name))
+        self.factory = InfrastructureFactory.construct(env=view_env(database, name))
         assert isinstance(self.factory, PostgresFactory)
         self.projection: ReportingProjection = cls(
             view=self.factory.tracking_recorder(cls.view_class)
@@ -213,24 +230,13 @@ def replace_outdated(database_url: str, name: str, *, force: bool = False) -> bo
     return outdated
 
 
-def app_env(database_url: str, cipher_key: str | None) -> dict[str, str]:
-    """The application's env for reading events: the cipher decrypts, a small pool,
-    and no DDL: the application creates its event store (processes that start
-    together would race on eventsourcing's CREATE OR REPLACE FUNCTION)."""
-    return postgres_env(database_url, cipher_key) | {
-        "MENTORING_POSTGRES_POOL_SIZE": "1",
-        "MENTORING_POSTGRES_MAX_OVERFLOW": "9",
-        "MENTORING_CREATE_TABLE": "false",
-    }
-
-
-def view_env(database_url: str, name: str) -> Environment:
+def view_env(database: ReportingDatabase, name: str) -> Environment:
     """A projection's env, named after it (as eventsourcing's ProjectionRunner does):
     its tracking table is `reporting.<name>_tracking`."""
     prefix = name.upper()
     return Environment(
         name,
-        postgres_env(database_url)
+        dict(database.env)
         | {
             f"{prefix}_POSTGRES_SCHEMA": SCHEMA,
             f"{prefix}_POSTGRES_POOL_SIZE": "1",
@@ -248,39 +254,31 @@ def _names(names: Sequence[str] | None) -> list[str]:
     return chosen
 
 
-def create_reporting_schema(database_url: str, cipher_key: str | None = None) -> None:
+def create_reporting_schema(app: Application[UUID], database: ReportingDatabase) -> None:
     """Create every projection's tables and views, and the access log (idempotent).
     Call once at start-up, before the API records accesses."""
-    app = Mentoring(env=app_env(database_url, cipher_key))
-    try:
-        for name in PROJECTIONS:
-            ProjectionWorker(app, database_url, name).close()
-    finally:
-        app.close()
-    with psycopg.connect(database_url, autocommit=True) as connection:
+    for name in PROJECTIONS:
+        ProjectionWorker(app, database, name).close()
+    with psycopg.connect(database.url, autocommit=True) as connection:
         create_access_log(connection)
 
 
 def catch_up(
-    database_url: str,
+    app: Application[UUID],
+    database: ReportingDatabase,
     *,
-    cipher_key: str | None = None,
     names: Sequence[str] | None = None,
     batch_size: int = 5000,
 ) -> dict[str, int]:
     """Bring projections (default: all) up to the store's head once, one after the
     other. Returns each one's position."""
-    app = Mentoring(env=app_env(database_url, cipher_key))
     positions: dict[str, int] = {}
-    try:
-        for name in _names(names):
-            worker = ProjectionWorker(app, database_url, name, batch_size)
-            try:
-                positions[name] = worker.catch_up()
-            finally:
-                worker.close()
-    finally:
-        app.close()
+    for name in _names(names):
+        worker = ProjectionWorker(app, database, name, batch_size)
+        try:
+            positions[name] = worker.catch_up()
+        finally:
+            worker.close()
     return positions
 
 
@@ -297,10 +295,10 @@ class RebuildResult:
 
 
 def rebuild(
-    database_url: str,
+    app: Application[UUID],
+    database: ReportingDatabase,
     name: str,
     *,
-    cipher_key: str | None = None,
     batch_size: int = 20000,
 ) -> RebuildResult:
     """Drop one projection's tables, views and position, rebuild them from the
@@ -313,18 +311,14 @@ def rebuild(
     cls = projection_class(name)
     started = time.perf_counter()
     indexes = cls.view_class.secondary_indexes()
-    replace_outdated(database_url, name, force=True)
-    app = Mentoring(env=app_env(database_url, cipher_key))
+    replace_outdated(database.url, name, force=True)
+    worker = ProjectionWorker(app, database, name, batch_size)
     try:
-        worker = ProjectionWorker(app, database_url, name, batch_size)
-        try:
-            _drop_indexes(database_url, [index for index, _ in indexes])
-            position = worker.catch_up()
-        finally:
-            worker.close()
+        _drop_indexes(database.url, [index for index, _ in indexes])
+        position = worker.catch_up()
     finally:
-        app.close()
-    with psycopg.connect(database_url, autocommit=True) as connection:
+        worker.close()
+    with psycopg.connect(database.url, autocommit=True) as connection:
         for _, create_index in indexes:
             connection.execute(create_index)
         # Rows folded over several batches were rewritten: reclaim the dead ones.
@@ -348,10 +342,10 @@ def verify_audit(database_url: str) -> dict[str, Any]:
 
 
 def run_projections(
-    database_url: str,
+    app: Application[UUID],
+    database: ReportingDatabase,
     stop: threading.Event,
     *,
-    cipher_key: str | None = None,
     names: Sequence[str] | None = None,
     batch_size: int = 1000,
     poll_interval: float = 1.0,
@@ -364,10 +358,9 @@ def run_projections(
     retried with a growing pause; other projections carry on. Returns after `stop`
     is set and every thread has finished its current batch.
     """
-    app = Mentoring(env=app_env(database_url, cipher_key))
     workers: list[ProjectionWorker] = []
     try:
-        workers = [ProjectionWorker(app, database_url, n, batch_size) for n in _names(names)]
+        workers = [ProjectionWorker(app, database, n, batch_size) for n in _names(names)]
         bells = [threading.Event() for _ in workers]
         recorder = app.recorder
         assert isinstance(recorder, PostgresApplicationRecorder)
@@ -382,7 +375,7 @@ def run_projections(
         threads.append(
             threading.Thread(
                 target=_listen,
-                args=(database_url, recorder.channel_name, bells, stop),
+                args=(database.url, recorder.channel_name, bells, stop),
                 name="projection-listener",
             )
         )
@@ -396,7 +389,6 @@ def run_projections(
     finally:
         for worker in workers:
             worker.close()
-        app.close()
 
 
 def _keep_up(

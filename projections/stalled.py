@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg import Cursor
 
-from projections.events import LIFECYCLE_TOPICS
+from projections.events import STATE_TOPICS
 from projections.pairs import PAIR_COLUMNS
 from projections.relationships import fold_pairs
 from projections.view import (
@@ -63,7 +63,7 @@ class StalledView(ReportingView):
 
 class StalledProjection(ReportingProjection):
     name = "stalled_pairs"
-    topics = LIFECYCLE_TOPICS
+    topics = STATE_TOPICS
     view_class = StalledView
 
     def project(self, curs: Cursor[Any], events: Sequence[Positioned]) -> None:

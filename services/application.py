@@ -40,12 +40,12 @@ from services.transcodings import ActorAsDict, DateAsISO
 
 A = TypeVar("A", bound=Aggregate)
 
-# The event that creates each kind of aggregate, by its @event name.
-CREATED_EVENT: dict[type[Aggregate], str] = {
-    Scheme: "Created",
-    Mentor: "Registered",
-    Mentee: "Registered",
-    Relationship: "Requested",
+# The event that creates each kind of aggregate.
+CREATED_EVENT: dict[type[Aggregate], type[Aggregate.Event]] = {
+    Scheme: Scheme.Created,
+    Mentor: Mentor.Registered,
+    Mentee: Mentee.Registered,
+    Relationship: Relationship.Requested,
 }
 
 
@@ -140,7 +140,7 @@ class Mentoring(Application[UUID]):
         """(position, id) of every aggregate of a kind created after a notification
         position, oldest first, from the notification log filtered to the kind's
         creation event."""
-        topic = get_topic(getattr(kind, CREATED_EVENT[kind]))
+        topic = get_topic(CREATED_EVENT[kind])
         start = after + 1
         while True:
             page = self.recorder.select_notifications(start, 500, topics=[topic])

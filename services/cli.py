@@ -1,11 +1,14 @@
 """The `mentoring` command.
 
 A user's mistake (a bad setting, an unknown id) ends with one line on stderr and a
-non-zero exit, never a traceback.
+non-zero exit, never a traceback. What each command runs is built by
+services.bootstrap, imported by the commands that need it so that `--help` and
+the `check` probe start quickly.
 """
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -21,11 +24,9 @@ from eventsourcing.persistence import OperationalError as StoreUnreachable
 
 from domain.actors import ROLES
 from domain.errors import DomainError
-from services.config import ConfigError, Settings
+from services.config import ConfigError, Settings, database_url_of
 from services.errors import NotFound
-from services.runtime import Runtime, build_runtime
-
-DEFAULT_TEMPORAL = "127.0.0.1:7233"
+from services.runtime import Runtime
 
 
 class UsageError(Exception):
@@ -125,24 +126,10 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def with_database(settings: Settings) -> Settings:
-    """The settings, with the embedded database (and its cipher key) filled in when
-    no MENTORING_DATABASE_URL is given."""
-    from services.embedded import cipher_key_from, start_embedded_postgres
-
-    if settings.database_url is not None:
-        return settings
-    return replace(
-        settings,
-        database_url=start_embedded_postgres(settings.var_dir),
-        cipher_key=settings.cipher_key or cipher_key_from(settings.var_dir),
-    )
-
-
 def connect(settings: Settings) -> Runtime:
-    settings = with_database(settings)
-    assert settings.database_url is not None
-    return build_runtime(settings, settings.database_url)
+    from services import bootstrap
+
+    return bootstrap.build_runtime(bootstrap.with_database(settings))
 
 
 def serve_api(runtime: Runtime) -> None:
@@ -155,9 +142,11 @@ def serve_api(runtime: Runtime) -> None:
 
 
 def api_only(settings: Settings) -> None:
+    from services import bootstrap
+
     if settings.database_url is None:
         raise ConfigError("MENTORING_DATABASE_URL must be set to serve the API on its own")
-    runtime = build_runtime(settings, settings.database_url)
+    runtime = bootstrap.build_runtime(settings)
     try:
         print(f"API: http://{settings.host}:{settings.port}  (docs at /docs)", flush=True)
         serve_api(runtime)
@@ -168,9 +157,7 @@ def api_only(settings: Settings) -> None:
 def check(settings: Settings, database_only: bool = False) -> int:
     from workflows.connect import temporal_reachable
 
-    if settings.database_url is None:
-        raise ConfigError("MENTORING_DATABASE_URL must be set")
-    psycopg.connect(settings.database_url, connect_timeout=5).close()
+    psycopg.connect(database_url_of(settings), connect_timeout=5).close()
     if (
         settings.temporal_address
         and not database_only
@@ -184,22 +171,16 @@ def check(settings: Settings, database_only: bool = False) -> int:
 
 
 def up(settings: Settings) -> None:
+    from services import bootstrap
     from services.embedded import admin_token_from
-    from services.supervisor import Background
 
     configured_database = settings.database_url is not None
-    settings = with_database(settings)
-    assert settings.database_url is not None
+    settings = bootstrap.with_database(settings)
     # Tables first, in this thread: the components below would otherwise race to
     # create the same ones on a new database.
-    runtime = build_runtime(settings, settings.database_url)
+    runtime = bootstrap.build_runtime(settings)
     try:
-        background = Background.start(
-            settings.database_url,
-            settings.cipher_key,
-            settings.temporal_address,
-            settings.var_dir,
-        )
+        background = bootstrap.start_background(settings)
         try:
             runtime.settings = replace(settings, temporal_address=background.temporal_address)
             token = settings.admin_token or admin_token_from(settings.var_dir, runtime)
@@ -236,43 +217,40 @@ def print_where(
     sys.stdout.flush()
 
 
-def serve_temporal(settings: Settings, run: Callable[..., Awaitable[None]]) -> None:
-    """Run the worker or the relay until SIGINT or SIGTERM."""
-    settings = with_database(settings)
+def serve_until_signalled(
+    settings: Settings, serve: Callable[[Settings, asyncio.Event], Awaitable[None]]
+) -> None:
+    """Run the worker or the relay until SIGINT or SIGTERM, logging as it goes."""
+    from services import bootstrap
 
-    async def serve() -> None:
+    settings = bootstrap.with_database(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    async def until_signalled() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await run(
-            settings.database_url,
-            settings.cipher_key,
-            settings.temporal_address or DEFAULT_TEMPORAL,
-            stop,
-        )
+        await serve(settings, stop)
 
-    asyncio.run(serve())
+    asyncio.run(until_signalled())
 
 
 def project(settings: Settings) -> None:
-    from projections.runner import create_reporting_schema, run_projections
+    from services import bootstrap
 
-    settings = with_database(settings)
-    assert settings.database_url is not None
-    create_reporting_schema(settings.database_url, settings.cipher_key)
+    settings = bootstrap.with_database(settings)
+    bootstrap.create_reporting_schema(settings)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    run_projections(settings.database_url, stop, cipher_key=settings.cipher_key)
+    bootstrap.run_projections(settings, stop)
 
 
 def rebuild(settings: Settings, name: str) -> None:
-    from projections.runner import rebuild as rebuild_projection
+    from services import bootstrap
 
-    settings = with_database(settings)
-    assert settings.database_url is not None
-    result = rebuild_projection(settings.database_url, name, cipher_key=settings.cipher_key)
+    result = bootstrap.rebuild(bootstrap.with_database(settings), name)
     print(
         f"rebuilt {result.name}: {result.events} events to position {result.position} "
         f"in {result.seconds:.1f} s ({result.events_per_second:,.0f} events/s)"
@@ -281,10 +259,9 @@ def rebuild(settings: Settings, name: str) -> None:
 
 def verify_audit(settings: Settings) -> int:
     from projections.runner import verify_audit as verify
+    from services import bootstrap
 
-    settings = with_database(settings)
-    assert settings.database_url is not None
-    outcome = verify(settings.database_url)
+    outcome = verify(database_url_of(bootstrap.with_database(settings)))
     if outcome["ok"]:
         print(f"audit trail verified: {outcome['rows']} rows, the hash chain is intact")
         return 0
@@ -313,10 +290,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     elif args.command == "check":
         return check(settings, args.database_only)
     elif args.command in ("worker", "relay"):
-        from workflows.relay import run_relay
-        from workflows.worker import run_worker
+        from services import bootstrap
 
-        serve_temporal(settings, run_worker if args.command == "worker" else run_relay)
+        serve = bootstrap.serve_worker if args.command == "worker" else bootstrap.serve_relay
+        serve_until_signalled(settings, serve)
     elif args.command == "project":
         project(settings)
     elif args.command == "rebuild":

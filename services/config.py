@@ -5,6 +5,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from workflows.model import TASK_QUEUE
+
+# Where the worker and relay find Temporal when MENTORING_TEMPORAL_ADDRESS is not set
+# (`mentoring up` starts its dev server instead).
+DEFAULT_TEMPORAL_ADDRESS = "127.0.0.1:7233"
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
@@ -12,6 +18,10 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
+    """The MENTORING_* variables, each read here and nowhere else (README,
+    "Configuration"). `database_url` None means the embedded PostgreSQL;
+    `temporal_address` None means the dev server (`up`) or DEFAULT_TEMPORAL_ADDRESS."""
+
     database_url: str | None
     cipher_key: str | None
     admin_token: str | None
@@ -19,10 +29,14 @@ class Settings:
     host: str
     port: int
     temporal_address: str | None
+    temporal_namespace: str
+    temporal_task_queue: str
     max_body_bytes: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """The settings in `environ` (default: the process's environment), with the
+        defaults for those not set. Raises ConfigError for a malformed value."""
         env = os.environ if environ is None else environ
         return cls(
             database_url=env.get("MENTORING_DATABASE_URL") or None,
@@ -32,6 +46,8 @@ class Settings:
             host=env.get("MENTORING_HOST") or "127.0.0.1",
             port=_int(env, "MENTORING_PORT", 8000),
             temporal_address=env.get("MENTORING_TEMPORAL_ADDRESS") or None,
+            temporal_namespace=env.get("MENTORING_TEMPORAL_NAMESPACE") or "default",
+            temporal_task_queue=env.get("MENTORING_TEMPORAL_TASK_QUEUE") or TASK_QUEUE,
             max_body_bytes=_int(env, "MENTORING_MAX_BODY_BYTES", 64 * 1024),
         )
 
@@ -44,3 +60,10 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def database_url_of(settings: Settings) -> str:
+    """The configured database URL. Raises ConfigError when none is set."""
+    if settings.database_url is None:
+        raise ConfigError("MENTORING_DATABASE_URL must be set")
+    return settings.database_url

@@ -15,23 +15,17 @@ from eventsourcing.utils import get_topic
 
 from domain.relationship import Relationship
 
-
-def _topic(event_name: str) -> str:
-    """The stored topic of a Relationship event, by its @event name."""
-    return get_topic(getattr(Relationship, event_name))
-
-
 # An invitation awaits an answer from MentorInvited until any of the others.
-_OPENED = _topic("MentorInvited")
+_OPENED = get_topic(Relationship.MentorInvited)
 _CLOSED = frozenset(
     map(
-        _topic,
+        get_topic,
         (
-            "InvitationAccepted",
-            "InvitationDeclined",
-            "InvitationLapsed",
-            "InvitationWithdrawn",
-            "Ended",
+            Relationship.InvitationAccepted,
+            Relationship.InvitationDeclined,
+            Relationship.InvitationLapsed,
+            Relationship.InvitationWithdrawn,
+            Relationship.Ended,
         ),
     )
 )

@@ -1,21 +1,19 @@
-"""The composition root: the one place where the parts are wired together."""
+"""What the API and the CLI's token commands run on: the application, a connection
+pool, and the token and idempotency stores (built by services.bootstrap)."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-import psycopg
 from psycopg_pool import ConnectionPool
 
 from domain.actors import ROLES
 from domain.errors import InvalidValue
-from projections.access_log import create_access_log
 from services.application import Mentoring
 from services.auth import TokenStore
 from services.config import Settings
 from services.errors import NotFound
 from services.idempotency import IdempotencyStore
-from services.persistence import postgres_env
 
 
 @dataclass
@@ -63,25 +61,3 @@ def _must_exist(get: Callable[[UUID], object], object_id: UUID) -> None:
         get(object_id)
     except NotFound as error:
         raise InvalidValue(str(error)) from None
-
-
-def build_runtime(settings: Settings, database_url: str) -> Runtime:
-    """Connect to PostgreSQL and create what is missing (tables are idempotent).
-
-    Raises psycopg.OperationalError at once if the database cannot be reached.
-    """
-    psycopg.connect(database_url, connect_timeout=5).close()
-    mentoring = Mentoring(env=postgres_env(database_url, settings.cipher_key))
-    pool = ConnectionPool(
-        database_url, min_size=1, max_size=4, open=True, kwargs={"autocommit": True}
-    )
-    with pool.connection() as connection:
-        create_access_log(connection)
-    return Runtime(
-        settings=settings,
-        database_url=database_url,
-        mentoring=mentoring,
-        pool=pool,
-        tokens=TokenStore(pool, settings.admin_token),
-        idempotency=IdempotencyStore(pool, mentoring.mapper.cipher),
-    )

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from domain.matching import Candidate
 from domain.people import Mentee, Mentor
+from domain.privacy import sealed_fields, special_category_fields
 from domain.relationship import Relationship
 from domain.scheme import Scheme
 from services.application import CohortRun
@@ -134,6 +135,7 @@ def directory_entry(
 
 
 def mentee_view(mentee: Mentee, with_demographics: bool) -> dict[str, Any]:
+    """A mentee's record; its special-category fields only `with_demographics`."""
     view = {
         "id": mentee.id,
         "scheme_id": mentee.scheme_id,
@@ -152,7 +154,9 @@ def mentee_view(mentee: Mentee, with_demographics: bool) -> dict[str, Any]:
         "version": mentee.version,
     }
     if with_demographics:
-        view["demographics"] = mentee.demographics
+        view |= {
+            field: getattr(mentee, field) for field in special_category_fields(Mentee.Registered)
+        }
     return json_object(view)
 
 
@@ -189,7 +193,7 @@ def event_view(domain_event: Any, show_sealed: bool) -> dict[str, Any]:
     event_type = type(domain_event).__name__
     details = {k: v for k, v in vars(domain_event).items() if k not in _EVENT_ENVELOPE}
     actor: Any = domain_event.actor
-    sealed = Relationship.SEALED_FIELDS.get(event_type, ())
+    sealed = sealed_fields(domain_event)
     if sealed and not show_sealed:
         details = {k: v for k, v in details.items() if k not in sealed}
         if "actor" in sealed:

@@ -3,17 +3,19 @@ up`, whose main thread serves HTTP."""
 
 import asyncio
 import threading
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from workflows.relay import run_relay
-from workflows.worker import run_worker
+# A process's work, run until the event given to it is set.
+Serve = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 class WorkerAndRelay:
-    """Runs `run_worker` and `run_relay` in a daemon thread until `stop()`; `error`
-    holds what ended them, if anything did."""
+    """Runs `worker` and `relay` in a daemon thread until `stop()`; `error` holds
+    what ended them, if anything did."""
 
-    def __init__(self, database_url: str, cipher_key: str | None, temporal_address: str) -> None:
-        self._settings = (database_url, cipher_key, temporal_address)
+    def __init__(self, worker: Serve, relay: Serve) -> None:
+        self._serves = (worker, relay)
         self._loop = asyncio.new_event_loop()
         self._stop = asyncio.Event()
         self._thread = threading.Thread(target=self._run, name="worker-and-relay", daemon=True)
@@ -38,10 +40,7 @@ class WorkerAndRelay:
 
     async def _both(self) -> None:
         """Both run until stopped; if one fails, the other is stopped too."""
-        tasks = [
-            asyncio.create_task(run_worker(*self._settings, self._stop)),
-            asyncio.create_task(run_relay(*self._settings, self._stop)),
-        ]
+        tasks = [asyncio.create_task(serve(self._stop)) for serve in self._serves]
         try:
             await asyncio.gather(*tasks)
         finally:

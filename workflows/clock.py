@@ -22,26 +22,6 @@ from workflows.model import (
     TimerView,
 )
 
-# The relationship events that start, stop, suspend or re-arm a timer.
-LIFECYCLE_EVENTS = (
-    "Requested",
-    "MentorInvited",
-    "Matched",
-    "InvitationAccepted",
-    "InvitationDeclined",
-    "InvitationLapsed",
-    "InvitationWithdrawn",
-    "MeetingLogged",
-    "StallFlagged",
-    "StallCleared",
-    "Escalated",
-    "Paused",
-    "Resumed",
-    "Extended",
-    "Ended",
-    "Rematched",
-)
-
 # A timer is due once its deadline is this close: Temporal rounds timers to the
 # millisecond, and a timer that wakes a hair early must not be set again.
 TOLERANCE = timedelta(milliseconds=1)

@@ -29,10 +29,11 @@ ON CONFLICT (relationship_id, kind, dedupe_key) DO NOTHING
 
 
 class Outbox:
-    """Notices in the `notification_outbox` table of the service's database."""
+    """Notices in the `notification_outbox` table of the service's database, written
+    through `pool` (its owner opens and closes it)."""
 
-    def __init__(self, database_url: str, max_connections: int = 4) -> None:
-        self._pool = ConnectionPool(database_url, min_size=1, max_size=max_connections, open=True)
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
 
     def create_table(self) -> None:
         with self._pool.connection() as connection:
@@ -46,6 +47,3 @@ class Outbox:
                 (notice.relationship_id, notice.audience, notice.kind, notice.key),
             )
             return cursor.rowcount == 1
-
-    def close(self) -> None:
-        self._pool.close()

@@ -1,6 +1,6 @@
 """The relay: delivers each recorded lifecycle event to its relationship's workflow.
 
-An eventsourcing Projection reads the lifecycle events through the Mentoring
+An eventsourcing Projection reads the lifecycle events through the service's
 application (so encrypted events are decrypted) in notification order, and hands
 each to `Deliveries`, which signals-with-start the workflow whose id is the
 relationship id: concurrently across relationships, in order within one. The
@@ -18,12 +18,12 @@ import heapq
 import logging
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.application import Application
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import BaseProjectionRunner, Projection
@@ -32,40 +32,33 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from domain.durations import parse_duration
+from domain.lifecycle import LIFECYCLE_EVENTS
 from domain.relationship import Relationship
-from services.application import Mentoring
-from services.persistence import postgres_env
-from workflows.clock import LIFECYCLE_EVENTS
-from workflows.connect import connect_to_temporal
 from workflows.model import RECORD_SIGNAL, TASK_QUEUE, LifecycleEvent
 from workflows.workflow import RelationshipWorkflow, RelationshipWorkflowInput
 
 log = logging.getLogger(__name__)
 
-LIFECYCLE_TOPICS = tuple(get_topic(getattr(Relationship, name)) for name in LIFECYCLE_EVENTS)
+LIFECYCLE_TOPICS = tuple(get_topic(event_class) for event_class in LIFECYCLE_EVENTS)
 
 # Calls to Temporal under way at once.
 WINDOW = 100
 MAX_BACKOFF = 5.0
 
 
-def lifecycle_event(domain_event: DomainEventProtocol[UUID]) -> LifecycleEvent:
-    """The signal for a recorded relationship event: ids, version, name and times."""
-    recorded: Any = domain_event  # a Relationship event; its attributes are its arguments
-    name = type(recorded).__name__
-    occurred_at: datetime = recorded.timestamp
+def lifecycle_event(domain_event: Relationship.Event) -> LifecycleEvent:
+    """The signal for a recorded relationship event: ids, version, the event class's
+    name, when it was recorded, and the planned end it recorded (the first meeting
+    and an extension record one)."""
     planned_end: datetime | None = None
-    if name == "MeetingLogged" and recorded.planned_duration is not None:
-        # The first meeting fixes the planned end, exactly as the aggregate does.
-        planned_end = occurred_at + parse_duration(recorded.planned_duration)
-    elif name == "Extended":
-        planned_end = recorded.until
+    match domain_event:
+        case Relationship.MeetingLogged() | Relationship.Extended():
+            planned_end = domain_event.planned_end
     return LifecycleEvent(
         relationship_id=str(domain_event.originator_id),
         version=domain_event.originator_version,
-        name=name,
-        occurred_at=occurred_at,
+        name=type(domain_event).__name__,
+        occurred_at=domain_event.timestamp,
         planned_end=planned_end,
     )
 
@@ -190,7 +183,7 @@ class Deliveries:
 
 
 class RelayTracking(PostgresTrackingRecorder):
-    """The relay's position in the Mentoring application's notification log (table
+    """The relay's position in the application's notification log (table
     `relay_tracking`, one row)."""
 
 
@@ -225,26 +218,20 @@ class RelayProjection(Projection[RelayTracking]):
 
 
 async def run_relay(
-    database_url: str,
-    cipher_key: str | None,
-    temporal_address: str,
+    client: Client,
+    application_class: type[Application[UUID]],
+    env: Mapping[str, str],
     stop: asyncio.Event,
     *,
-    namespace: str = "default",
-    task_queue: str = TASK_QUEUE,
+    task_queue: str,
     window: int = WINDOW,
 ) -> None:
-    """Relay lifecycle events to their workflows until `stop` is set. Waits for
-    Temporal if it is not up yet. Raises what stops the projection (the database
-    going away for good), so a supervisor can restart the relay."""
-    client = await connect_to_temporal(temporal_address, namespace, stop)
-    if client is None:
-        return
-    # A listening connection, a reading one and the tracking writes: a small pool.
-    env = postgres_env(database_url, cipher_key) | {
-        "POSTGRES_POOL_SIZE": "2",
-        "POSTGRES_MAX_OVERFLOW": "2",
-    }
+    """Relay lifecycle events to their workflows on `task_queue` until `stop` is set.
+
+    The events are read through an `application_class` made from `env` (the
+    eventsourcing settings of the event store), which also holds the tracking table.
+    Raises what stops the projection (the database going away for good), so a
+    supervisor can restart the relay."""
     factory = InfrastructureFactory[RelayTracking].construct(
         env=Environment(RelayProjection.name, env)
     )
@@ -252,11 +239,11 @@ async def run_relay(
     deliveries = Deliveries(lambda event: deliver(client, event, task_queue), window)
     stopping = threading.Event()
     projection = RelayProjection(view, asyncio.get_running_loop(), deliveries, stopping)
-    recorder = asyncio.create_task(_record_progress(deliveries, view, Mentoring.name))
+    recorder = asyncio.create_task(_record_progress(deliveries, view, application_class.name))
     runner = await asyncio.to_thread(
-        BaseProjectionRunner[Mentoring],
+        BaseProjectionRunner[Application[UUID]],
         projection=projection,
-        application_class=Mentoring,
+        application_class=application_class,
         tracking_recorder=view,
         topics=LIFECYCLE_TOPICS,
         env=env,

@@ -1,5 +1,7 @@
 """The FastAPI application."""
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from services.api import problems
@@ -9,13 +11,25 @@ from services.api.routes import health, people, relationships, reports, schemes,
 from services.runtime import Runtime
 
 
-def create_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(
+class MentoringApi(FastAPI):
+    """The API, whose OpenAPI document gives error answers as problem+json."""
+
+    def openapi(self) -> dict[str, Any]:
+        fresh = self.openapi_schema is None
+        document = super().openapi()
+        if fresh:
+            problems.publish_as_problem_json(document)
+        return document
+
+
+def create_api() -> MentoringApi:
+    """The routes and their error answers, without a runtime to serve them: enough
+    for the OpenAPI document (services.api.reference)."""
+    app = MentoringApi(
         title="Mentoring relationships",
         version="1",
         summary="Formal mentoring schemes for doctors: relationships, timers, reports.",
     )
-    app.state.runtime = runtime
     problems.install(app)
     for router in (
         health.router,
@@ -26,6 +40,12 @@ def create_app(runtime: Runtime) -> FastAPI:
         reports.router,
     ):
         app.include_router(router)
+    return app
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = create_api()
+    app.state.runtime = runtime
     # Added last runs first: the body limit guards everything, idempotency sees
     # only bodies within it.
     app.add_middleware(

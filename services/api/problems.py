@@ -1,11 +1,13 @@
 """Errors as RFC 9457 problem details (`application/problem+json`)."""
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError, InvalidValue, NotEligible, TransitionRefused
@@ -19,6 +21,50 @@ PROBLEM_JSON = "application/problem+json"
 
 class Unauthorized(Exception):
     """No token, or a token we do not know."""
+
+
+class InputError(BaseModel):
+    """Where the input is wrong (`["body", "capacity"]`, `["query", "limit"]`) and how."""
+
+    loc: list[str | int]
+    msg: str
+
+
+class Problem(BaseModel):
+    """An error answer (RFC 9457). A refused transition adds the `command` and the
+    `state` it was refused in, an ineligible mentor the `reason`, bad input `errors`."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[InputError] | None = None
+    command: str | None = None
+    state: str | None = None
+    reason: str | None = None
+
+
+def problems(*statuses: HTTPStatus) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route that may answer these problems; the OpenAPI
+    document gives them as `application/problem+json` (publish_as_problem_json)."""
+    return {status.value: {"model": Problem, "description": status.phrase} for status in statuses}
+
+
+# What every route behind a bearer token may answer: no or an unknown token, a role
+# that may not, and input it cannot read (its path, query or body).
+AUTHENTICATED = problems(
+    HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.UNPROCESSABLE_ENTITY
+)
+# What a route about one record (or scheme) may answer besides: it is not there, or
+# not yours to see.
+ONE_RECORD = problems(HTTPStatus.NOT_FOUND)
+# What a command may answer besides: a record it names is not there, it is refused
+# in this state or by a concurrent change, or its body is too large.
+COMMAND = problems(HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+# What a read may answer besides, when it is refused in the record's state.
+REFUSED = problems(HTTPStatus.CONFLICT)
+# What a command without a record to find may answer besides: its body is too large.
+CREATION = problems(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
 
 
 def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> JSONResponse:
@@ -98,3 +144,15 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Unauthorized, _unauthorized)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)
+
+
+def publish_as_problem_json(document: dict[str, Any]) -> None:
+    """Give every Problem answer of an OpenAPI document the media type it is sent
+    with; FastAPI puts a route's extra `responses=` under the route's own."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                schema = content.get("application/json", {}).get("schema", {})
+                if schema.get("$ref", "").endswith(f"/{Problem.__name__}"):
+                    response["content"] = {PROBLEM_JSON: content.pop("application/json")}

@@ -1,5 +1,7 @@
 """Request bodies of API.md. Unknown fields are refused (422), and numbers and
-booleans are strict, so `"capacity": "2"` is an error rather than a guess."""
+booleans are strict, so `"capacity": "2"` is an error rather than a guess. Named
+values are the domain's enums (domain.vocabulary), and limits the domain sets are
+imported from where it sets them."""
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -18,8 +20,26 @@ from pydantic import (
     model_validator,
 )
 
+from domain.actors import Role
 from domain.durations import parse_duration
 from domain.errors import InvalidValue
+from domain.matching_settings import (
+    MAX_CAREER_GAP,
+    MAX_HYBRID_K,
+    MAX_WEIGHT,
+    MIN_HYBRID_K,
+    InstitutionRule,
+)
+from domain.relationship import MAX_MEETING_MINUTES
+from domain.vocabulary import (
+    EndKind,
+    FeedbackStage,
+    MatchingModel,
+    MeetingMode,
+    Party,
+    PauseReason,
+    SchemeRole,
+)
 
 # Longer timers are mistakes, and far longer ones overflow date arithmetic.
 MAX_DURATION = timedelta(days=36500)
@@ -37,15 +57,16 @@ def _duration(text: str) -> str:
     return text
 
 
-Duration = Annotated[str, AfterValidator(_duration)]
+Duration = Annotated[
+    str, AfterValidator(_duration), Field(json_schema_extra={"format": "duration"})
+]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Label = Annotated[str, Field(min_length=1, max_length=100)]
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Phrase = Annotated[str, Field(min_length=1, max_length=200)]
-Role = Literal["admin", "coordinator", "mentor", "mentee", "reporter", "auditor"]
-Weight = Annotated[StrictFloat, Field(ge=0, le=100, allow_inf_nan=False)]
-GradeGap = Annotated[StrictInt, Field(ge=-13, le=13)]  # levels of domain.careers' ladder
+Weight = Annotated[StrictFloat, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
+GradeGap = Annotated[StrictInt, Field(ge=-MAX_CAREER_GAP, le=MAX_CAREER_GAP)]
 
 
 def _has_nul(value: Any) -> bool:
@@ -59,7 +80,9 @@ def _has_nul(value: Any) -> bool:
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body. Enum fields hold their plain string values, as events store them."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -97,8 +120,8 @@ class QuestionIn(Body):
     id: Slug
     text: Annotated[str, Field(min_length=1, max_length=1000)]
     kind: Literal["likert5", "yes_no"]
-    audience: Literal["mentee", "mentor"]
-    stages: Annotated[list[Literal["baseline", "midpoint", "end"]], Field(min_length=1)]
+    audience: Party
+    stages: Annotated[list[FeedbackStage], Field(min_length=1)]
 
 
 class WeightsIn(Body):
@@ -116,11 +139,11 @@ class MatchingIn(Body):
     keeps its current value, or the default."""
 
     weights: WeightsIn | None = None
-    institution: Literal["any", "local", "distant", "different"] | None = None
+    institution: InstitutionRule | None = None
     career_gap_min: GradeGap | None = None
     career_gap_max: GradeGap | None = None
     regions: Annotated[dict[Label, Label], Field(max_length=1000)] | None = None
-    hybrid_k: Annotated[StrictInt, Field(ge=1, le=20)] | None = None
+    hybrid_k: Annotated[StrictInt, Field(ge=MIN_HYBRID_K, le=MAX_HYBRID_K)] | None = None
     pick_within: Duration | None = None
 
 
@@ -132,9 +155,6 @@ def given(values: dict[str, Any]) -> dict[str, Any]:
         for key, value in values.items()
         if value is not None
     }
-
-
-MatchingModel = Literal["assigned", "mentee_choice", "hybrid"]
 
 
 class SchemeIn(Body):
@@ -170,8 +190,8 @@ class SchemePatch(Body):
 
 
 class RoleIn(Body):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    role: Literal["lead", "coordinator", "evaluator", "data_guardian"]
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, populate_by_name=True)
+    role: SchemeRole
     person: Name
     from_: date = Field(alias="from")
 
@@ -229,8 +249,8 @@ class MatchCohortIn(Body):
 
 class MeetingIn(Body):
     held_on: date
-    mode: Literal["in_person", "video", "phone", "email", "other"]
-    duration_minutes: Annotated[StrictInt, Field(ge=1, le=1440)]
+    mode: MeetingMode
+    duration_minutes: Annotated[StrictInt, Field(ge=1, le=MAX_MEETING_MINUTES)]
 
 
 class AgreementIn(Body):
@@ -240,7 +260,7 @@ class AgreementIn(Body):
 
 
 class PauseIn(Body):
-    reason_category: Literal["parental_leave", "time_out_of_training", "sickness", "other"]
+    reason_category: PauseReason
     until: date | None = None
 
 
@@ -249,13 +269,13 @@ class ExtendIn(Body):
 
 
 class EndIn(Body):
-    kind: Literal["no_blame", "completed", "withdrawn"]
+    kind: EndKind
     reason_category: Slug | None = None
 
 
 class FeedbackIn(Body):
-    stage: Literal["baseline", "midpoint", "end"]
-    respondent: Literal["mentee", "mentor"]
+    stage: FeedbackStage
+    respondent: Party
     answers: Annotated[dict[Slug, StrictInt | StrictBool], Field(min_length=1, max_length=200)]
 
 

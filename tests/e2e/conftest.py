@@ -9,10 +9,9 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 
-from projections.runner import create_reporting_schema, run_projections
+from services import bootstrap
 from services.api.app import create_app
 from services.config import Settings
-from services.runtime import build_runtime
 from tests.e2e.client import ADMIN_TOKEN, Api
 from tests.support.databases import scratch_database
 
@@ -29,14 +28,18 @@ def api(postgres_server: str) -> Iterator[Api]:
     kept up to date beside it as `mentoring up` runs them."""
     with scratch_database(postgres_server) as database_url:
         settings = Settings.from_env(
-            {"MENTORING_ADMIN_TOKEN": ADMIN_TOKEN, "MENTORING_MAX_BODY_BYTES": "16384"}
+            {
+                "MENTORING_DATABASE_URL": database_url,
+                "MENTORING_ADMIN_TOKEN": ADMIN_TOKEN,
+                "MENTORING_MAX_BODY_BYTES": "16384",
+            }
         )
-        runtime = build_runtime(settings, database_url)
-        create_reporting_schema(database_url)
+        runtime = bootstrap.build_runtime(settings)
+        bootstrap.create_reporting_schema(settings)
         stop_projecting = threading.Event()
         projections = threading.Thread(
-            target=run_projections,
-            args=(database_url, stop_projecting),
+            target=bootstrap.run_projections,
+            args=(settings, stop_projecting),
             kwargs={"poll_interval": 0.2},
             daemon=True,
         )

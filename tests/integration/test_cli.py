@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from services.config import Settings
-from services.runtime import build_runtime
+from services import bootstrap
+from tests.support.settings import settings_for
 
 
 def mentoring(*args: str, database_url: str = "", **env: str) -> subprocess.CompletedProcess[str]:
@@ -32,7 +32,7 @@ def test_a_token_is_created_from_the_shell_and_works(database_url: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
-    runtime = build_runtime(Settings.from_env({}), database_url)
+    runtime = bootstrap.build_runtime(settings_for(database_url))
     try:
         principal = runtime.tokens.resolve(token)
         assert principal is not None and principal.role == "auditor"
@@ -115,7 +115,6 @@ def test_check_answers_for_the_database_and_temporal(database_url: str) -> None:
 
 
 def test_rebuild_and_verify_the_audit_trail_from_the_shell(database_url: str) -> None:
-    from projections.runner import create_reporting_schema
     from services.application import Mentoring
     from services.persistence import postgres_env
     from tests.integration.test_event_store import seed
@@ -125,7 +124,7 @@ def test_rebuild_and_verify_the_audit_trail_from_the_shell(database_url: str) ->
         seed(app)
     finally:
         app.close()
-    create_reporting_schema(database_url)
+    bootstrap.create_reporting_schema(settings_for(database_url))
     rebuilt = mentoring("rebuild", "audit_log", database_url=database_url)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert rebuilt.stdout.startswith("rebuilt audit_log: ")

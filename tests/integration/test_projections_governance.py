@@ -13,10 +13,12 @@ from projections import queries, runner
 from projections.access_log import access_log, create_access_log, record_access
 from projections.audit import chain_hash
 from projections.schema import create_reporter_role, drop_reporter_role
+from services import bootstrap
 from tests.support.clock import Clock
 from tests.support.databases import scratch_database
 from tests.support.mentoring import mentoring, project
 from tests.support.scripted_scheme import ScriptedScheme, play
+from tests.support.settings import settings_for
 
 pytestmark = pytest.mark.postgres
 
@@ -35,7 +37,7 @@ def database_url(scripted_database: tuple[str, ScriptedScheme]) -> Iterator[str]
     """The scripted scheme's database; a test may tamper with the audit log, which is
     rebuilt from the events afterwards."""
     yield scripted_database[0]
-    runner.rebuild(scripted_database[0], "audit_log")
+    bootstrap.rebuild(settings_for(scripted_database[0]), "audit_log")
 
 
 @pytest.fixture
@@ -140,7 +142,7 @@ def test_reporter_reads_reports_but_not_sealed_fields_or_personal_data(
 def test_grants_survive_a_rebuild(
     scripted: ScriptedScheme, conn: psycopg.Connection[Any], database_url: str, reporter: str
 ) -> None:
-    runner.rebuild(database_url, "audit_log")
+    bootstrap.rebuild(settings_for(database_url), "audit_log")
     assert as_role(conn, reporter, "SELECT count(position) FROM reporting.audit_log") == [
         (scripted.position,)
     ]

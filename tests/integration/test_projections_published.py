@@ -197,7 +197,7 @@ def test_equity_hides_counts_under_five_and_the_group_that_would_give_them_away(
     }
     assert shown == {
         ("female", "mentees"): (8, 17),
-        ("female", "uptake_rate"): (8, 8),
+        ("female", "request_rate"): (8, 8),
         ("female", "match_rate"): (6, 8),
         ("female", "met_mentor_rate"): (5, 8),
     }

@@ -21,6 +21,7 @@ from domain.actors import Actor
 from projections import queries, runner
 from projections.registry import PROJECTIONS
 from projections.relationships import RelationshipsProjection, RelationshipsView
+from services import bootstrap
 from services.application import Mentoring
 from services.persistence import create_cipher_key
 from tests.support.clock import Clock
@@ -33,6 +34,7 @@ from tests.support.mentoring import (
     scheme_settings,
 )
 from tests.support.scripted_scheme import play
+from tests.support.settings import settings_for
 from tests.support.tables import snapshot
 from tests.support.workload import Workload
 
@@ -57,7 +59,7 @@ def gone(pid: int) -> bool:
 
 def test_runner_killed_twenty_times_leaves_the_tables_a_rebuild_makes(database_url: str) -> None:
     rng = random.Random(20)
-    runner.create_reporting_schema(database_url)
+    bootstrap.create_reporting_schema(settings_for(database_url))
     stop = threading.Event()
     positions: list[dict[str, int]] = []
     heads: list[int] = []
@@ -98,7 +100,7 @@ def test_runner_killed_twenty_times_leaves_the_tables_a_rebuild_makes(database_u
     live = snapshot(database_url)
     assert len(live["audit_log"]) == queries_head(database_url) > 1000
     for name in PROJECTIONS:
-        runner.rebuild(database_url, name)
+        bootstrap.rebuild(settings_for(database_url), name)
     assert snapshot(database_url) == live
 
 
@@ -114,8 +116,8 @@ def test_two_runners_at_once_and_a_rebuild_beside_them_agree(database_url: str) 
     stop = threading.Event()
     runners = [
         threading.Thread(
-            target=runner.run_projections,
-            args=(database_url, stop),
+            target=bootstrap.run_projections,
+            args=(settings_for(database_url), stop),
             kwargs={"names": names, "batch_size": 13, "poll_interval": 0.05},
         )
         for _ in range(2)
@@ -123,7 +125,7 @@ def test_two_runners_at_once_and_a_rebuild_beside_them_agree(database_url: str) 
     for thread in runners:
         thread.start()
     try:
-        result = runner.rebuild(database_url, "evaluation", batch_size=17)
+        result = bootstrap.rebuild(settings_for(database_url), "evaluation", batch_size=17)
         with psycopg.connect(database_url) as conn:
             assert queries.wait_for_position(conn, result.position, timeout=30, projections=names)
     finally:
@@ -132,14 +134,16 @@ def test_two_runners_at_once_and_a_rebuild_beside_them_agree(database_url: str) 
             thread.join()
     live = snapshot(database_url)
     for name in names:
-        runner.rebuild(database_url, name)
+        bootstrap.rebuild(settings_for(database_url), name)
     assert snapshot(database_url) == live
 
 
 def test_live_runner_gives_read_your_writes(database_url: str) -> None:
-    runner.create_reporting_schema(database_url)
+    bootstrap.create_reporting_schema(settings_for(database_url))
     stop = threading.Event()
-    live = threading.Thread(target=runner.run_projections, args=(database_url, stop))
+    live = threading.Thread(
+        target=bootstrap.run_projections, args=(settings_for(database_url), stop)
+    )
     live.start()
     try:
         with mentoring(database_url) as app, psycopg.connect(database_url) as conn:
@@ -168,15 +172,18 @@ def test_the_librarys_projection_runner_builds_the_same_table(database_url: str)
         "SELECT max(notification_id) FROM mentoring_events "
         "WHERE topic LIKE 'domain.relationship:%'",
     )[0][0]
-    with ProjectionRunner(
-        application_class=Mentoring,
-        projection_class=RelationshipsProjection,
-        view_class=RelationshipsView,
-        env=runner.view_env(database_url, "relationships"),
-    ) as library_runner:
+    with (
+        bootstrap.reporting(settings_for(database_url)) as (_, database),
+        ProjectionRunner(
+            application_class=Mentoring,
+            projection_class=RelationshipsProjection,
+            view_class=RelationshipsView,
+            env=runner.view_env(database, "relationships"),
+        ) as library_runner,
+    ):
         library_runner.wait(last, timeout=10)
     by_library = snapshot(database_url)["relationships"]
-    runner.rebuild(database_url, "relationships")
+    bootstrap.rebuild(settings_for(database_url), "relationships")
     assert snapshot(database_url)["relationships"] == by_library
     assert len(by_library) == 5
 

@@ -10,8 +10,9 @@ import pytest
 
 from domain.actors import Actor
 from domain.errors import NotEligible
-from projections import queries, runner
+from projections import queries
 from projections.registry import PROJECTIONS
+from services import bootstrap
 from tests.support.clock import Clock
 from tests.support.databases import scratch_database
 from tests.support.mentoring import (
@@ -24,6 +25,7 @@ from tests.support.mentoring import (
     scheme_settings,
 )
 from tests.support.scripted_scheme import ScriptedScheme, play
+from tests.support.settings import settings_for
 from tests.support.tables import snapshot
 
 pytestmark = pytest.mark.postgres
@@ -406,7 +408,7 @@ def test_rebuilt_in_big_batches_the_tables_are_the_same(
     url = scripted[0]
     before = snapshot(url)
     for name in PROJECTIONS:
-        result = runner.rebuild(url, name, batch_size=5000)
+        result = bootstrap.rebuild(settings_for(url), name, batch_size=5000)
         assert result.position == scripted[1].position
     assert snapshot(url) == before
 

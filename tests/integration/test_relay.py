@@ -13,7 +13,10 @@ import pytest
 from temporalio.client import Client
 
 from services.application import Mentoring
+from services.bootstrap import serve_relay, serve_worker, worker_and_relay
+from services.config import Settings
 from services.persistence import create_cipher_key, postgres_env
+from tests.support.settings import settings_for
 from tests.workflows.support import (
     COORDINATOR,
     create_scheme,
@@ -27,11 +30,8 @@ from tests.workflows.support import (
     start_process,
     wait_until,
 )
-from workflows.background import WorkerAndRelay
 from workflows.connect import temporal_reachable
 from workflows.devserver import DevServer, free_port
-from workflows.relay import run_relay
-from workflows.worker import run_worker
 from workflows.workflow import RelationshipWorkflow
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
@@ -126,27 +126,19 @@ async def test_a_relay_killed_mid_stream_delivers_what_an_uninterrupted_one_does
     address = temporal.address
 
     with database_copy(database_url) as copy_url:
+        straight = Settings.from_env(mentoring_env(database_url, temporal, "straight"))
+        env = mentoring_env(copy_url, temporal, "interrupted")
         async with (
-            in_background(
-                run_worker, database_url, CIPHER_KEY, address,
-                namespace="straight", task_queue="relay-straight",
-            ),
-            in_background(
-                run_worker, copy_url, CIPHER_KEY, address,
-                namespace="interrupted", task_queue="relay-interrupted",
-            ),
-        ):  # fmt: skip
+            in_background(serve_worker, straight),
+            in_background(serve_worker, Settings.from_env(env)),
+        ):
             # Uninterrupted: the original database into namespace "straight".
-            async with in_background(
-                run_relay, database_url, CIPHER_KEY, address,
-                namespace="straight", task_queue="relay-straight",
-            ):  # fmt: skip
+            async with in_background(serve_relay, straight):
                 await wait_until(
                     lambda: relay_position(database_url) == last, 120, "straight relay"
                 )
 
             # Killed twice on the way: the copy into namespace "interrupted".
-            env = mentoring_env(copy_url, temporal, "interrupted")
             kills = [0]
             for _ in range(2):
                 # Killed as soon as it has recorded progress of its own.
@@ -175,10 +167,10 @@ async def test_a_relay_killed_mid_stream_delivers_what_an_uninterrupted_one_does
                     f"workflows in {namespace} applied every event",
                 )
             ids = sorted(expected)
-            straight = await what_workflows_saw(address, "straight", ids)
+            uninterrupted = await what_workflows_saw(address, "straight", ids)
             interrupted = await what_workflows_saw(address, "interrupted", ids)
-    assert interrupted == straight
-    assert {key: seen[0].applied for key, seen in straight.items()} == expected
+    assert interrupted == uninterrupted
+    assert {key: seen[0].applied for key, seen in uninterrupted.items()} == expected
 
 
 async def test_commands_go_on_while_temporal_is_down_and_the_relay_catches_up(
@@ -186,19 +178,23 @@ async def test_commands_go_on_while_temporal_is_down_and_the_relay_catches_up(
 ) -> None:
     port = free_port()
     address = f"127.0.0.1:{port}"
+    settings = settings_for(
+        database_url,
+        CIPHER_KEY,
+        MENTORING_TEMPORAL_ADDRESS=address,
+        MENTORING_TEMPORAL_TASK_QUEUE="outage",
+    )
     mentoring = Mentoring(env=postgres_env(database_url, CIPHER_KEY))
     try:
         scheme = create_scheme(mentoring)
-        async with in_background(run_relay, database_url, CIPHER_KEY, address, task_queue="outage"):
+        async with in_background(serve_relay, settings):
             # Temporal is not there yet: requests are recorded all the same.
             before = [request_mentor(mentoring, scheme) for _ in range(10)]
             assert not await temporal_reachable(address)
             await asyncio.sleep(1)
             with dev_server(tmp_path / "temporal", port=port):
                 assert await temporal_reachable(address)
-                async with in_background(
-                    run_worker, database_url, CIPHER_KEY, address, task_queue="outage"
-                ):
+                async with in_background(serve_worker, settings):
                     await wait_until(
                         lambda: all_applied(address, "default", {str(r): 1 for r in before}),
                         60,
@@ -210,9 +206,7 @@ async def test_commands_go_on_while_temporal_is_down_and_the_relay_catches_up(
                 mentoring.pause(relationship, "other", None, COORDINATOR)
             await asyncio.sleep(2)
             with dev_server(tmp_path / "temporal", port=port):
-                async with in_background(
-                    run_worker, database_url, CIPHER_KEY, address, task_queue="outage"
-                ):
+                async with in_background(serve_worker, settings):
                     expected = {str(r): 2 for r in before} | {str(r): 1 for r in during}
                     await wait_until(
                         lambda: all_applied(address, "default", expected),
@@ -230,7 +224,9 @@ async def test_the_worker_and_relay_run_beside_the_api_in_a_thread(
 ) -> None:
     """As `mentoring up` runs them: their own event loop, in a thread."""
     mentoring = Mentoring(env=postgres_env(database_url, CIPHER_KEY))
-    both = WorkerAndRelay(database_url, CIPHER_KEY, temporal.address)
+    both = worker_and_relay(
+        settings_for(database_url, CIPHER_KEY, MENTORING_TEMPORAL_ADDRESS=temporal.address)
+    )
     both.start()
     try:
         relationship = request_mentor(mentoring, create_scheme(mentoring))

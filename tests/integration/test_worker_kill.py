@@ -12,6 +12,8 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from domain.relationship import Relationship
 from services.application import Mentoring
+from services.bootstrap import serve_relay
+from services.config import Settings
 from services.persistence import create_cipher_key, postgres_env
 from tests.workflows.support import (
     create_scheme,
@@ -23,7 +25,6 @@ from tests.workflows.support import (
     wait_until,
 )
 from workflows.devserver import DevServer
-from workflows.relay import run_relay
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 
@@ -72,9 +73,7 @@ async def test_a_killed_worker_loses_no_timer_and_duplicates_no_event(
         relationships = [request_mentor(mentoring, scheme) for _ in range(PAIRS)]
         first = start_process("worker", env, log)
         second = None
-        async with in_background(
-            run_relay, database_url, CIPHER_KEY, temporal.address, task_queue=TASK_QUEUE
-        ):
+        async with in_background(serve_relay, Settings.from_env(env)):
             try:
                 # Kill it once a quarter of the match deadlines have been flagged.
                 await wait_until(

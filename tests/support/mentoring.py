@@ -9,9 +9,10 @@ from uuid import UUID
 import psycopg
 
 from domain.actors import Actor
-from projections import runner
+from services import bootstrap
 from services.application import Mentoring
 from services.persistence import postgres_env
+from tests.support.settings import settings_for
 
 ADMIN = Actor("admin", "admin-1")
 COORDINATOR = Actor("coordinator", "coordinator-1")
@@ -80,7 +81,7 @@ def project(
 ) -> dict[str, int]:
     """Bring every projection up to the head; by default in small batches, so that
     the tests cross many batch boundaries."""
-    return runner.catch_up(database_url, cipher_key=cipher_key, batch_size=batch_size)
+    return bootstrap.catch_up(settings_for(database_url, cipher_key), batch_size=batch_size)
 
 
 def rows(database_url: str, query: str, *params: Any) -> list[tuple[Any, ...]]:

@@ -3,7 +3,7 @@
     python -m tests.support.projector DATABASE_URL BATCH_SIZE
 
 Imports everything once, then on each line `start` on stdin forks a child that runs
-every projection (`projections.runner.run_projections`) until it is killed, and
+every projection (`services.bootstrap.run_projections`) until it is killed, and
 prints the child's pid. A fresh interpreter would take a second to import; a fork
 starts at once. Children are reaped automatically.
 """
@@ -13,7 +13,8 @@ import signal
 import sys
 import threading
 
-from projections.runner import run_projections
+from services.bootstrap import run_projections
+from tests.support.settings import settings_for
 
 
 def main() -> None:
@@ -26,7 +27,10 @@ def main() -> None:
         if pid == 0:
             try:
                 run_projections(
-                    database_url, threading.Event(), batch_size=batch_size, poll_interval=0.05
+                    settings_for(database_url),
+                    threading.Event(),
+                    batch_size=batch_size,
+                    poll_interval=0.05,
                 )
             finally:
                 os._exit(1)

@@ -11,38 +11,12 @@ from typing import Any
 
 import pytest
 
-from services.config import Settings
+from tests.support.settings import variables_the_service_reads
 
 yaml = pytest.importorskip("yaml", reason="PyYAML is needed to read docker-compose.yml")
 
 COMPOSE_FILE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 SECRETS = ("MENTORING_CIPHER_KEY", "MENTORING_ADMIN_TOKEN", "POSTGRES_PASSWORD")
-
-
-class RecordingEnvironment(dict[str, str]):
-    """An empty environment that remembers every variable asked of it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.asked: set[str] = set()
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self.asked.add(key)
-        return super().get(key, default)
-
-    def __getitem__(self, key: str) -> str:
-        self.asked.add(key)
-        return super().__getitem__(key)
-
-    def __contains__(self, key: object) -> bool:
-        self.asked.add(str(key))
-        return super().__contains__(key)
-
-
-def variables_the_service_reads() -> set[str]:
-    environment = RecordingEnvironment()
-    Settings.from_env(environment)
-    return environment.asked
 
 
 @pytest.fixture(scope="module")

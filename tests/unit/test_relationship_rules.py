@@ -1,10 +1,12 @@
 """The rules a coordinator relies on, beyond which state allows which command."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from domain.errors import DomainError, InvalidValue, NotEligible
+from domain.privacy import sealed_fields
+from domain.relationship import Relationship
 from services.errors import NotFound
 from tests.unit.scenario import STAFF, SYSTEM, TODAY, Pairing
 
@@ -62,6 +64,34 @@ def test_the_first_meeting_starts_the_planned_duration() -> None:
     relationship = pair.relationship
     assert relationship.first_meeting_at is not None and relationship.planned_end is not None
     assert relationship.planned_end - relationship.first_meeting_at == timedelta(days=365)
+
+
+def test_the_first_meeting_and_an_extension_record_the_planned_end_they_fix() -> None:
+    pair = Pairing.requested()
+    pair.invite(), pair.accept(), pair.meet(), pair.meet()
+    first_end = pair.relationship.planned_end
+    pair.extend()
+    events = pair.app.relationship_events(pair.relationship_id)
+    recorded = [
+        (type(e).__name__, e.planned_end)
+        for e in events
+        if isinstance(e, Relationship.MeetingLogged | Relationship.Extended)
+    ]
+    assert recorded == [
+        ("MeetingLogged", first_end),
+        ("MeetingLogged", None),
+        ("Extended", pair.relationship.planned_end),
+    ]
+
+
+def test_a_meeting_of_the_previous_release_is_read_with_the_planned_end_it_fixed() -> None:
+    recorded_at = datetime(2024, 3, 11, 9, tzinfo=UTC)
+    first = {"timestamp": recorded_at, "planned_duration": "P365D"}
+    later = {"timestamp": recorded_at, "planned_duration": None}
+    for state in (first, later):
+        Relationship.MeetingLogged.upcast_v1_v2(state)
+    assert first == {"timestamp": recorded_at, "planned_end": datetime(2025, 3, 11, 9, tzinfo=UTC)}
+    assert later == {"timestamp": recorded_at, "planned_end": None}
 
 
 def test_a_meeting_cannot_be_in_the_future_or_before_the_match() -> None:
@@ -206,9 +236,9 @@ def test_the_no_blame_ending_seals_who_and_why() -> None:
     pair = Pairing.requested()
     pair.end("no_blame")
     ended = pair.app.relationship_events(pair.relationship_id)[-1]
-    assert type(ended).__name__ == "Ended"
-    assert set(pair.relationship.SEALED_FIELDS["Ended"]) == {"actor", "reason_category"}
-    assert ended.actor == STAFF  # type: ignore[attr-defined]
+    assert isinstance(ended, Relationship.Ended)
+    assert sealed_fields(ended) == {"actor", "reason_category"}
+    assert ended.actor == STAFF
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg_pool import ConnectionPool
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
@@ -199,7 +200,8 @@ async def time_skipping_harness(
 ) -> AsyncIterator[Harness]:
     """A time-skipping server and a worker for one scenario, both closed on exit.
     Keeps the scenario's histories when CAPTURE_HISTORIES names a folder."""
-    outbox = Outbox(database_url)
+    pool = ConnectionPool(database_url, min_size=1, max_size=4, open=True)
+    outbox = Outbox(pool)
     outbox.create_table()
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=test_server_path()
@@ -223,7 +225,7 @@ async def time_skipping_harness(
                     await harness.capture_histories(Path(capture), name)
     finally:
         await env.shutdown()
-        outbox.close()
+        pool.close()
 
 
 def outbox_rows(database_url: str, relationship_id: UUID) -> list[tuple[str, str]]:

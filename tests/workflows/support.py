@@ -100,11 +100,11 @@ def recorded(mentoring: Mentoring, relationship_id: UUID, name: str) -> list[Any
 
 
 def start_process(role: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    """`python -m workflows <role>` (worker or relay) with the given MENTORING_*
-    settings, its output in `log_path`."""
+    """`mentoring <role>` (worker or relay) with the given MENTORING_* settings, its
+    output in `log_path`."""
     with log_path.open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "workflows", role],
+            [sys.executable, "-m", "services.cli", role],
             env={**os.environ, **env},
             cwd=ROOT,
             stdout=log,
@@ -128,8 +128,8 @@ def dev_server(var_dir: Path, *namespaces: str, port: int | None = None) -> Iter
 async def in_background(
     run: Callable[..., Awaitable[None]], *args: Any, **kwargs: Any
 ) -> AsyncIterator["asyncio.Task[None]"]:
-    """Run `run_worker` or `run_relay` (args before `stop`, then keywords) as a task;
-    stop it and wait for it on exit."""
+    """Run `serve_worker` or `serve_relay` (services.bootstrap; args before `stop`,
+    then keywords) as a task; stop it and wait for it on exit."""
     stop = asyncio.Event()
     task = asyncio.create_task(run(*args, stop, **kwargs))
     try:

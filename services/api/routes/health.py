@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from projections import queries
+from services.api import answers
 from services.api.deps import RuntimeDep
 from services.runtime import Runtime
 from workflows.connect import temporal_reachable
@@ -12,13 +13,17 @@ from workflows.connect import temporal_reachable
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=answers.Health)
 def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=answers.Readiness,
+    responses={503: {"model": answers.Readiness, "description": "Not ready"}},
+)
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     """The database answers, and Temporal when one is configured. 503 if not."""
     checks = {"database": await anyio.to_thread.run_sync(database_ok, runtime)}

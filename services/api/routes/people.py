@@ -7,14 +7,16 @@ from fastapi import APIRouter, Depends, Query, status
 
 from services import read_side
 from services.access import Action, Forbidden, allowed, check_scheme, in_scheme, own_scheme_id
+from services.api import answers
 from services.api.deps import MentoringDep, RuntimeDep, require
+from services.api.problems import AUTHENTICATED, COMMAND, ONE_RECORD
 from services.api.schemas import MenteeIn, MentorIn, MentorPatch
 from services.application import Mentoring
 from services.auth import Principal
 from services.errors import NotFound
 from services.views import mentee_view, mentor_view, saved_view
 
-router = APIRouter(tags=["people"])
+router = APIRouter(tags=["people"], responses=AUTHENTICATED)
 
 Registrar = Annotated[Principal, Depends(require(Action.REGISTER_PEOPLE))]
 MentorUpdater = Annotated[Principal, Depends(require(Action.UPDATE_MENTOR))]
@@ -26,7 +28,13 @@ def _check_can_register(principal: Principal, scheme_id: UUID) -> None:
         raise Forbidden("coordinators register people in their own schemes only")
 
 
-@router.post("/v1/mentors", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/v1/mentors",
+    status_code=status.HTTP_201_CREATED,
+    response_model=answers.SavedMentor,
+    responses=COMMAND,
+    summary="Register a mentor in a scheme",
+)
 def register_mentor(
     body: MentorIn, principal: Registrar, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -35,7 +43,7 @@ def register_mentor(
     return saved_view(mentor_view(saved.aggregate, with_contact=True), saved.position)
 
 
-@router.patch("/v1/mentors/{mentor_id}")
+@router.patch("/v1/mentors/{mentor_id}", response_model=answers.SavedMentor, responses=COMMAND)
 def update_mentor(
     mentor_id: UUID, body: MentorPatch, principal: MentorUpdater, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -53,7 +61,7 @@ def update_mentor(
     return saved_view(mentor_view(saved.aggregate, with_contact=True), saved.position)
 
 
-@router.get("/v1/mentors")
+@router.get("/v1/mentors", response_model=list[answers.Mentor], response_model_exclude_unset=True)
 def mentor_directory(
     principal: PeopleReader,
     runtime: RuntimeDep,
@@ -67,7 +75,13 @@ def mentor_directory(
     return read_side.mentor_directory(runtime.pool, principal, scheme_id, specialty, available)
 
 
-@router.get("/v1/mentors/{mentor_id}")
+@router.get(
+    "/v1/mentors/{mentor_id}",
+    response_model=answers.Mentor,
+    response_model_exclude_unset=True,
+    responses=ONE_RECORD,
+    summary="A mentor's profile, and whether they have room",
+)
 def get_mentor(mentor_id: UUID, principal: PeopleReader, mentoring: MentoringDep) -> dict[str, Any]:
     mentor = mentoring.get_mentor(mentor_id)
     check_scheme(principal, mentor.scheme_id, "mentor", mentor_id)
@@ -80,7 +94,14 @@ def get_mentor(mentor_id: UUID, principal: PeopleReader, mentoring: MentoringDep
     return mentor_view(mentor, with_contact, mentoring.places_held()[mentor_id])
 
 
-@router.post("/v1/mentees", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/v1/mentees",
+    status_code=status.HTTP_201_CREATED,
+    response_model=answers.SavedMentee,
+    response_model_exclude_unset=True,
+    responses=COMMAND,
+    summary="Register a mentee in a scheme",
+)
 def register_mentee(
     body: MenteeIn, principal: Registrar, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -90,7 +111,12 @@ def register_mentee(
     return saved_view(mentee_view(saved.aggregate, with_demographics), saved.position)
 
 
-@router.get("/v1/mentees/{mentee_id}")
+@router.get(
+    "/v1/mentees/{mentee_id}",
+    response_model=answers.Mentee,
+    response_model_exclude_unset=True,
+    responses=ONE_RECORD,
+)
 def get_mentee(mentee_id: UUID, principal: PeopleReader, mentoring: MentoringDep) -> dict[str, Any]:
     """Staff, auditors and the mentee see the record; the mentee's current mentor sees
     it too. Demographics (special-category data) only to admins, auditors and the

@@ -10,7 +10,9 @@ from domain.relationship import Relationship
 from domain.vocabulary import MatchingModel, State
 from services import read_side
 from services.access import Action, Forbidden, check_relationship, in_scheme, sees_sealed
+from services.api import answers
 from services.api.deps import MentoringDep, RuntimeDep, require
+from services.api.problems import AUTHENTICATED, COMMAND, ONE_RECORD, REFUSED
 from services.api.schemas import (
     AgreementIn,
     EndIn,
@@ -28,7 +30,7 @@ from services.auth import Principal
 from services.read_side import RelationshipFilter
 from services.views import candidate_view, event_view, relationship_view, saved_view
 
-router = APIRouter(prefix="/v1/relationships", tags=["relationships"])
+router = APIRouter(prefix="/v1/relationships", tags=["relationships"], responses=AUTHENTICATED)
 
 Reader = Annotated[Principal, Depends(require(Action.READ_RELATIONSHIP))]
 Requester = Annotated[Principal, Depends(require(Action.REQUEST_MENTOR))]
@@ -49,7 +51,12 @@ def _answer(saved: Saved[Relationship]) -> dict[str, Any]:
     return saved_view(relationship_view(saved.aggregate), saved.position)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=answers.SavedRelationship,
+    responses=COMMAND,
+)
 def request_mentor(
     body: RelationshipIn, principal: Requester, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -65,7 +72,7 @@ def request_mentor(
     return _answer(saved)
 
 
-@router.get("")
+@router.get("", response_model=answers.RelationshipPage)
 def list_relationships(
     principal: Reader,
     runtime: RuntimeDep,
@@ -86,7 +93,7 @@ def list_relationships(
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@router.get("/{relationship_id}")
+@router.get("/{relationship_id}", response_model=answers.Relationship, responses=ONE_RECORD)
 def get_relationship(
     relationship_id: UUID,
     principal: Reader,
@@ -98,7 +105,7 @@ def get_relationship(
     return relationship_view(mentoring.get_relationship(relationship_id, as_of=as_of))
 
 
-@router.get("/{relationship_id}/events")
+@router.get("/{relationship_id}/events", response_model=list[answers.Event], responses=ONE_RECORD)
 def relationship_events(
     relationship_id: UUID, principal: Reader, mentoring: MentoringDep
 ) -> list[dict[str, Any]]:
@@ -108,7 +115,11 @@ def relationship_events(
     return [event_view(e, show_sealed) for e in mentoring.relationship_events(relationship_id)]
 
 
-@router.get("/{relationship_id}/candidates")
+@router.get(
+    "/{relationship_id}/candidates",
+    response_model=list[answers.Candidate],
+    responses=ONE_RECORD | REFUSED,
+)
 def candidates(
     relationship_id: UUID,
     principal: Inviter,
@@ -128,7 +139,11 @@ def candidates(
     return [candidate_view(candidate) for candidate in found]
 
 
-@router.post("/{relationship_id}/invite")
+@router.post(
+    "/{relationship_id}/invite",
+    response_model=answers.SavedRelationship,
+    responses=COMMAND,
+)
 def invite(
     relationship_id: UUID, body: InviteIn, principal: Inviter, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -142,7 +157,12 @@ def invite(
     return _answer(mentoring.invite_mentor(relationship_id, body.mentor_id, principal.actor))
 
 
-@router.post("/{relationship_id}/respond")
+@router.post(
+    "/{relationship_id}/respond",
+    response_model=answers.SavedRelationship,
+    responses=COMMAND,
+    summary="The invited mentor accepts (matched) or declines (back to requested)",
+)
 def respond(
     relationship_id: UUID, body: RespondIn, principal: Responder, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -150,7 +170,12 @@ def respond(
     return _answer(mentoring.respond_to_invitation(relationship_id, body.accept, principal.actor))
 
 
-@router.post("/{relationship_id}/meetings", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{relationship_id}/meetings",
+    status_code=status.HTTP_201_CREATED,
+    response_model=answers.SavedRelationship,
+    responses=COMMAND,
+)
 def log_meeting(
     relationship_id: UUID, body: MeetingIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -162,7 +187,12 @@ def log_meeting(
     return _answer(saved)
 
 
-@router.post("/{relationship_id}/agreement")
+@router.post(
+    "/{relationship_id}/agreement",
+    response_model=answers.SavedRelationship,
+    responses=COMMAND,
+    summary="Record the mentoring contract: how often to meet, ground rules, confidentiality",
+)
 def record_agreement(
     relationship_id: UUID, body: AgreementIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -177,7 +207,12 @@ def record_agreement(
     return _answer(saved)
 
 
-@router.post("/{relationship_id}/pause")
+@router.post(
+    "/{relationship_id}/pause",
+    response_model=answers.SavedRelationship,
+    responses=COMMAND,
+    summary="Pause the relationship and every timer it has running",
+)
 def pause(
     relationship_id: UUID, body: PauseIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -186,7 +221,12 @@ def pause(
     return _answer(saved)
 
 
-@router.post("/{relationship_id}/resume")
+@router.post(
+    "/{relationship_id}/resume",
+    response_model=answers.SavedRelationship,
+    responses=COMMAND,
+    summary="Resume: each timer runs on with the time it had left",
+)
 def resume(
     relationship_id: UUID, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -194,7 +234,12 @@ def resume(
     return _answer(mentoring.resume(relationship_id, principal.actor))
 
 
-@router.post("/{relationship_id}/extend")
+@router.post(
+    "/{relationship_id}/extend",
+    response_model=answers.SavedRelationship,
+    responses=COMMAND,
+    summary="Move the planned end later, by mutual agreement",
+)
 def extend(
     relationship_id: UUID, body: ExtendIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -202,7 +247,7 @@ def extend(
     return _answer(mentoring.extend(relationship_id, end_of(body.until), principal.actor))
 
 
-@router.post("/{relationship_id}/end")
+@router.post("/{relationship_id}/end", response_model=answers.SavedRelationship, responses=COMMAND)
 def end(
     relationship_id: UUID, body: EndIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -212,14 +257,24 @@ def end(
     return _answer(saved)
 
 
-@router.post("/{relationship_id}/rematch", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{relationship_id}/rematch",
+    status_code=status.HTTP_201_CREATED,
+    response_model=answers.SavedRelationship,
+    responses=COMMAND,
+)
 def rematch(relationship_id: UUID, principal: Rematcher, mentoring: MentoringDep) -> dict[str, Any]:
     """A new request for the same mentee, previous mentors excluded."""
     _load(mentoring, principal, relationship_id)
     return _answer(mentoring.rematch(relationship_id, principal.actor))
 
 
-@router.post("/{relationship_id}/feedback", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{relationship_id}/feedback",
+    status_code=status.HTTP_201_CREATED,
+    response_model=answers.SavedRelationship,
+    responses=COMMAND,
+)
 def give_feedback(
     relationship_id: UUID, body: FeedbackIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:

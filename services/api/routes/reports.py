@@ -23,13 +23,15 @@ from domain.errors import InvalidValue
 from projections import access_log, queries
 from projections.reading import Page
 from services.access import Action, check_scheme, sees_sealed
+from services.api import answers
 from services.api.deps import RuntimeDep, require
+from services.api.problems import AUTHENTICATED, ONE_RECORD
 from services.auth import Principal
 from services.errors import NotFound
 from services.read_side import caught_up
 from services.runtime import Runtime
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=AUTHENTICATED)
 
 # Aggregates: no person can be singled out (equity suppresses small counts).
 AggregateReader = Annotated[Principal, Depends(require(Action.READ_AGGREGATE_REPORTS))]
@@ -38,6 +40,17 @@ AuditReader = Annotated[Principal, Depends(require(Action.READ_AUDIT_TRAIL))]
 AccessLogReader = Annotated[Principal, Depends(require(Action.READ_ACCESS_LOG))]
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
+
+# With `Accept: text/csv` a report answers CSV, one row per item, instead of JSON.
+_AS_CSV = {"text/csv": {"schema": {"type": "string"}}}
+_NEXT_CURSOR = {
+    "description": "pass as `cursor` for the next page; absent on the last",
+    "schema": {"type": "string"},
+}
+CSV: dict[int | str, dict[str, Any]] = {200: {"content": _AS_CSV}}
+PAGED: dict[int | str, dict[str, Any]] = {
+    200: {"content": _AS_CSV, "headers": {"Next-Cursor": _NEXT_CURSOR}}
+}
 
 
 def _scheme_scope(principal: Principal, scheme_id: UUID | None) -> UUID | None:
@@ -95,7 +108,7 @@ def _paged(
     return _answer(request, page["items"], page["next_cursor"])
 
 
-@router.get("/stalled")
+@router.get("/stalled", response_model=list[answers.StalledPair], responses=PAGED | ONE_RECORD)
 def stalled(
     request: Request,
     principal: CaseworkReader,
@@ -115,7 +128,7 @@ def stalled(
     )
 
 
-@router.get("/evaluation")
+@router.get("/evaluation", response_model=answers.Evaluation, responses=CSV | ONE_RECORD)
 def evaluation(
     request: Request,
     principal: AggregateReader,
@@ -140,7 +153,12 @@ def evaluation(
     return _answer(request, report["metrics"] + objectives, body=report)
 
 
-@router.get("/mentor-load")
+@router.get(
+    "/mentor-load",
+    response_model=list[answers.MentorLoad],
+    responses=PAGED | ONE_RECORD,
+    summary="Each mentor's capacity, current mentees and invitations",
+)
 def mentor_load(
     request: Request,
     principal: CaseworkReader,
@@ -159,7 +177,7 @@ def mentor_load(
     )
 
 
-@router.get("/equity")
+@router.get("/equity", response_model=list[answers.EquityRate], responses=CSV | ONE_RECORD)
 def equity(
     request: Request, principal: AggregateReader, runtime: RuntimeDep, scheme_id: UUID
 ) -> Response:
@@ -171,7 +189,7 @@ def equity(
     return _answer(request, rows)
 
 
-@router.get("/counts")
+@router.get("/counts", response_model=answers.Counts, responses=CSV | ONE_RECORD)
 def counts(
     request: Request,
     principal: AggregateReader,
@@ -188,7 +206,7 @@ def counts(
     return _answer(request, rows, body=report)
 
 
-@router.get("/audit")
+@router.get("/audit", response_model=list[answers.AuditEntry], responses=PAGED)
 def audit(
     request: Request,
     principal: AuditReader,
@@ -213,14 +231,14 @@ def audit(
     )
 
 
-@router.get("/audit/verify")
+@router.get("/audit/verify", response_model=answers.AuditCheck)
 def verify(principal: AuditReader, runtime: RuntimeDep) -> dict[str, Any]:
     """Check the audit log's hash chain: `{ok, rows, first_bad_row}`."""
     with caught_up(runtime.pool) as connection:
         return queries.verify_audit(connection)
 
 
-@router.get("/access-log")
+@router.get("/access-log", response_model=list[answers.Access], responses=PAGED)
 def accesses(
     request: Request,
     principal: AccessLogReader,

@@ -7,19 +7,27 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, status
 
 from services.access import Action, check_scheme, own_scheme_id
+from services.api import answers
 from services.api.deps import MentoringDep, PrincipalDep, require
+from services.api.problems import AUTHENTICATED, COMMAND, CREATION, ONE_RECORD
 from services.api.schemas import MatchCohortIn, RoleIn, SchemeIn, SchemePatch, given
 from services.auth import Principal
 from services.errors import NotFound
 from services.views import cohort_run_view, saved_view, scheme_view
 
-router = APIRouter(prefix="/v1/schemes", tags=["schemes"])
+router = APIRouter(prefix="/v1/schemes", tags=["schemes"], responses=AUTHENTICATED)
 
 SchemeManager = Annotated[Principal, Depends(require(Action.MANAGE_SCHEMES))]
 CohortMatcher = Annotated[Principal, Depends(require(Action.MATCH_COHORT))]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=answers.SavedScheme,
+    responses=CREATION,
+    summary="Create a scheme; timers left out take their defaults",
+)
 def create_scheme(
     body: SchemeIn, principal: SchemeManager, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -28,7 +36,7 @@ def create_scheme(
     return saved_view(scheme_view(saved.aggregate), saved.position)
 
 
-@router.get("/{scheme_id}")
+@router.get("/{scheme_id}", response_model=answers.Scheme, responses=ONE_RECORD)
 def get_scheme(scheme_id: UUID, principal: PrincipalDep, mentoring: MentoringDep) -> dict[str, Any]:
     """Any role may read a scheme's settings; mentors and mentees their own scheme's."""
     check_scheme(principal, scheme_id, "scheme", scheme_id)
@@ -38,7 +46,12 @@ def get_scheme(scheme_id: UUID, principal: PrincipalDep, mentoring: MentoringDep
     return scheme_view(mentoring.get_scheme(scheme_id))
 
 
-@router.patch("/{scheme_id}")
+@router.patch(
+    "/{scheme_id}",
+    response_model=answers.SavedScheme,
+    responses=COMMAND,
+    summary="Change a scheme's settings; timers and matching settings given are merged in",
+)
 def change_scheme(
     scheme_id: UUID, body: SchemePatch, principal: SchemeManager, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -51,7 +64,13 @@ def change_scheme(
     return saved_view(scheme_view(saved.aggregate), saved.position)
 
 
-@router.post("/{scheme_id}/roles", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{scheme_id}/roles",
+    status_code=status.HTTP_201_CREATED,
+    response_model=answers.SavedScheme,
+    responses=COMMAND,
+    summary="Give a governance role to a person from a date",
+)
 def assign_role(
     scheme_id: UUID, body: RoleIn, principal: SchemeManager, mentoring: MentoringDep
 ) -> dict[str, Any]:
@@ -61,7 +80,7 @@ def assign_role(
     return saved_view(scheme_view(saved.aggregate), saved.position)
 
 
-@router.post("/{scheme_id}/match-cohort")
+@router.post("/{scheme_id}/match-cohort", response_model=answers.CohortRun, responses=COMMAND)
 def match_cohort(
     scheme_id: UUID,
     principal: CohortMatcher,

@@ -1,0 +1,238 @@
+"""The composition root: the one module that builds the application, its pools, the
+outbox, the token and idempotency stores and the Temporal clients from Settings,
+and hands them to the processes (`up`, `api`, `worker`, `relay`, `project`,
+`rebuild`). Below it, `workflows/` and `projections/` take what they are given and
+construct none of these (README, "Layout").
+
+Every function here needs MENTORING_DATABASE_URL, except `with_database`, which
+fills it in with the embedded PostgreSQL; they raise ConfigError without it.
+"""
+
+import asyncio
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from functools import partial
+
+import psycopg
+from psycopg_pool import ConnectionPool
+from temporalio.client import Client
+
+from projections import runner
+from projections.access_log import create_access_log
+from projections.runner import BatchListener, RebuildResult, ReportingDatabase
+from services.application import Mentoring
+from services.auth import TokenStore
+from services.config import DEFAULT_TEMPORAL_ADDRESS, Settings, database_url_of
+from services.embedded import cipher_key_from, start_embedded_postgres
+from services.idempotency import IdempotencyStore
+from services.persistence import postgres_env
+from services.runtime import Runtime
+from services.supervisor import Background
+from workflows.activities import RelationshipActivities
+from workflows.background import WorkerAndRelay
+from workflows.connect import connect_to_temporal
+from workflows.devserver import start_dev_server
+from workflows.outbox import Outbox
+from workflows.relay import WINDOW, run_relay
+from workflows.worker import MAX_CONCURRENT_ACTIVITIES, run_worker
+
+
+def with_database(settings: Settings) -> Settings:
+    """The settings, with the embedded database (and its cipher key) filled in when
+    no MENTORING_DATABASE_URL is given."""
+    if settings.database_url is not None:
+        return settings
+    return replace(
+        settings,
+        database_url=start_embedded_postgres(settings.var_dir),
+        cipher_key=settings.cipher_key or cipher_key_from(settings.var_dir),
+    )
+
+
+def store_env(settings: Settings) -> dict[str, str]:
+    """The eventsourcing settings of the event store (services.persistence)."""
+    return postgres_env(database_url_of(settings), settings.cipher_key)
+
+
+# The API ---------------------------------------------------------------------------
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """What the API and the CLI's token commands use. Connects to PostgreSQL and
+    creates what is missing (tables are idempotent).
+
+    Raises psycopg.OperationalError at once if the database cannot be reached."""
+    database_url = database_url_of(settings)
+    psycopg.connect(database_url, connect_timeout=5).close()
+    mentoring = Mentoring(env=store_env(settings))
+    pool = ConnectionPool(
+        database_url, min_size=1, max_size=4, open=True, kwargs={"autocommit": True}
+    )
+    with pool.connection() as connection:
+        create_access_log(connection)
+    return Runtime(
+        settings=settings,
+        database_url=database_url,
+        mentoring=mentoring,
+        pool=pool,
+        tokens=TokenStore(pool, settings.admin_token),
+        idempotency=IdempotencyStore(pool, mentoring.mapper.cipher),
+    )
+
+
+# The projections ---------------------------------------------------------------------
+
+
+@contextmanager
+def reporting(settings: Settings) -> Iterator[tuple[Mentoring, ReportingDatabase]]:
+    """The application the projections read events through, and their database;
+    the application is closed on exit."""
+    # The cipher decrypts; a small pool; and no DDL: the API creates the event store
+    # (processes that start together would race on eventsourcing's CREATE OR
+    # REPLACE FUNCTION).
+    app = Mentoring(
+        env=store_env(settings)
+        | {
+            "MENTORING_POSTGRES_POOL_SIZE": "1",
+            "MENTORING_POSTGRES_MAX_OVERFLOW": "9",
+            "MENTORING_CREATE_TABLE": "false",
+        }
+    )
+    database_url = database_url_of(settings)
+    try:
+        yield app, ReportingDatabase(url=database_url, env=postgres_env(database_url))
+    finally:
+        app.close()
+
+
+def create_reporting_schema(settings: Settings) -> None:
+    """Every projection's tables and views, and the access log (idempotent)."""
+    with reporting(settings) as (app, database):
+        runner.create_reporting_schema(app, database)
+
+
+def run_projections(
+    settings: Settings,
+    stop: threading.Event,
+    *,
+    names: Sequence[str] | None = None,
+    batch_size: int = 1000,
+    poll_interval: float = 1.0,
+    on_batch: BatchListener | None = None,
+) -> None:
+    """The projector (`mentoring project`): projections.runner.run_projections."""
+    with reporting(settings) as (app, database):
+        runner.run_projections(
+            app,
+            database,
+            stop,
+            names=names,
+            batch_size=batch_size,
+            poll_interval=poll_interval,
+            on_batch=on_batch,
+        )
+
+
+def catch_up(
+    settings: Settings, *, names: Sequence[str] | None = None, batch_size: int = 5000
+) -> dict[str, int]:
+    """Projections up to the head once: projections.runner.catch_up."""
+    with reporting(settings) as (app, database):
+        return runner.catch_up(app, database, names=names, batch_size=batch_size)
+
+
+def rebuild(settings: Settings, name: str, *, batch_size: int = 20000) -> RebuildResult:
+    """`mentoring rebuild NAME`: projections.runner.rebuild."""
+    with reporting(settings) as (app, database):
+        return runner.rebuild(app, database, name, batch_size=batch_size)
+
+
+# The worker and the relay -------------------------------------------------------------
+
+
+async def connect_temporal(settings: Settings, stop: asyncio.Event) -> Client | None:
+    """A client of the configured Temporal namespace, once it answers; None if
+    `stop` is set first."""
+    address = settings.temporal_address or DEFAULT_TEMPORAL_ADDRESS
+    return await connect_to_temporal(address, settings.temporal_namespace, stop)
+
+
+async def serve_worker(
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    max_concurrent_activities: int = MAX_CONCURRENT_ACTIVITIES,
+) -> None:
+    """The worker (`mentoring worker`) until `stop` is set; waits for Temporal if it
+    is not up yet. Creates the outbox table if it is missing."""
+    # Connections open as activities need them, up to one per activity thread. A
+    # relationship's timers fire days apart, so a small aggregate cache does.
+    mentoring = Mentoring(
+        env=store_env(settings)
+        | {
+            "POSTGRES_POOL_SIZE": "2",
+            "POSTGRES_MAX_OVERFLOW": str(max_concurrent_activities),
+            "AGGREGATE_CACHE_MAXSIZE": "1000",
+        }
+    )
+    pool = ConnectionPool(database_url_of(settings), min_size=1, max_size=4, open=True)
+    try:
+        outbox = Outbox(pool)
+        outbox.create_table()
+        client = await connect_temporal(settings, stop)
+        if client is None:
+            return
+        await run_worker(
+            client,
+            RelationshipActivities(mentoring, outbox),
+            stop,
+            task_queue=settings.temporal_task_queue,
+            max_concurrent_activities=max_concurrent_activities,
+        )
+    finally:
+        pool.close()
+        mentoring.close()
+
+
+async def serve_relay(settings: Settings, stop: asyncio.Event, *, window: int = WINDOW) -> None:
+    """The relay (`mentoring relay`) until `stop` is set; waits for Temporal if it
+    is not up yet. Raises what stops it (the database going away for good)."""
+    client = await connect_temporal(settings, stop)
+    if client is None:
+        return
+    # A listening connection, a reading one and the tracking writes: a small pool.
+    env = store_env(settings) | {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2"}
+    await run_relay(
+        client, Mentoring, env, stop, task_queue=settings.temporal_task_queue, window=window
+    )
+
+
+# Everything on one machine ----------------------------------------------------------
+
+
+def worker_and_relay(settings: Settings) -> WorkerAndRelay:
+    """The worker and the relay in a thread of their own, not yet started."""
+    return WorkerAndRelay(partial(serve_worker, settings), partial(serve_relay, settings))
+
+
+def start_background(settings: Settings) -> Background:
+    """What `mentoring up` runs beside the API, started: the Temporal dev server
+    (only when no Temporal address is given), the worker and the relay, and the
+    projections, whose tables are created first."""
+    create_reporting_schema(settings)
+    dev_server = None
+    temporal_address = settings.temporal_address
+    if temporal_address is None:
+        dev_server = start_dev_server(settings.var_dir / "temporal")
+        temporal_address = dev_server.address
+        settings = replace(settings, temporal_address=temporal_address)
+    stop_projections = threading.Event()
+    projections = threading.Thread(
+        target=run_projections, args=(settings, stop_projections), name="projections", daemon=True
+    )
+    temporal = worker_and_relay(settings)
+    projections.start()
+    temporal.start()
+    return Background(temporal_address, temporal, projections, stop_projections, dev_server)

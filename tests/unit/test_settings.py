@@ -1,0 +1,40 @@
+"""Every setting of every process is read in services/config.py and nowhere else,
+and each one is documented in the README."""
+
+import re
+from pathlib import Path
+
+from services.config import Settings
+from tests.support.settings import variables_the_service_reads
+from workflows.model import TASK_QUEUE
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("domain", "workflows", "projections", "services")
+# Read by the tests' own fixtures, not by the service.
+TEST_ONLY = {"MENTORING_TEST_DATABASE_URL"}
+
+
+def test_no_module_but_the_settings_reads_the_environment() -> None:
+    readers = {
+        str(path.relative_to(ROOT))
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if re.search(r"\bos\.environ\b|\bgetenv\(", path.read_text())
+    }
+    assert readers == {"services/config.py"}
+
+
+def test_the_readme_documents_every_variable_the_service_reads() -> None:
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`(MENTORING_[A-Z_]+)`", table)) - TEST_ONLY
+    assert documented == variables_the_service_reads()
+
+
+def test_the_worker_and_relay_find_temporal_by_namespace_and_task_queue() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.temporal_namespace, defaults.temporal_task_queue) == ("default", TASK_QUEUE)
+    chosen = Settings.from_env(
+        {"MENTORING_TEMPORAL_NAMESPACE": "deanery", "MENTORING_TEMPORAL_TASK_QUEUE": "north"}
+    )
+    assert (chosen.temporal_namespace, chosen.temporal_task_queue) == ("deanery", "north")
