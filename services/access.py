@@ -95,7 +95,9 @@ def check_allowed(principal: Principal, action: Action) -> None:
 
 def sees_sealed(principal: Principal) -> bool:
     """Whether the caller sees sealed fields (who ended a pairing without blame, and
-    why): every route and report that could show them asks this."""
+    why): every route and report that could show them asks this. Which fields are
+    sealed is the domain's classification (`domain.privacy.sealed_fields`), which the
+    history (services.views.event_view) and the audit log (projections.audit) read."""
     return allowed(principal, Action.SEE_SEALED_FIELDS)
 
 
