@@ -1,5 +1,7 @@
 """`reporting.mentor_load`: per mentor, capacity against current mentees, open
-invitations, and how the mentor answered invitations so far."""
+invitations, and how the mentor answered invitations so far; with
+`reporting.mentor_profiles` (names, emails and interests: personal, so apart), the
+mentor directory of the API."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -37,6 +39,15 @@ LOAD_COLUMNS: dict[str, str] = {
     "invitations_withdrawn": "integer NOT NULL",
     "registered_at": "timestamptz NOT NULL",
     "updated_at": "timestamptz NOT NULL",
+    "version": "integer NOT NULL",
+}
+# What the directory shows of a mentor beyond the load: fixed at registration.
+PROFILE_COLUMNS: dict[str, str] = {
+    "mentor_id": "uuid PRIMARY KEY",
+    "name": "text NOT NULL",
+    "email": "text NOT NULL",
+    "interests": "jsonb NOT NULL",
+    "position": "bigint NOT NULL",
 }
 # What the projection remembers of each relationship: who is invited, in which state.
 INDEX_COLUMNS = {
@@ -83,7 +94,19 @@ def _registered(event: Any, earlier: Row | None) -> Row:
         "invitations_withdrawn": 0,
         "registered_at": event.timestamp,
         "updated_at": event.timestamp,
+        "version": event.originator_version,
     } | ({count: earlier[count] for count in INVITATION_COUNTS} if earlier else {})
+
+
+def _profile(event: Any, position: int) -> Row:
+    """The mentor's directory entry, from the registration at `position`."""
+    return {
+        "mentor_id": event.originator_id,
+        "name": event.name,
+        "email": event.email,
+        "interests": list(event.interests),
+        "position": position,
+    }
 
 
 def _not_yet_registered(mentor_id: Any, pair: Row, event: Any) -> Row:
@@ -106,6 +129,7 @@ def _not_yet_registered(mentor_id: Any, pair: Row, event: Any) -> Row:
         "invitations_withdrawn": 0,
         "registered_at": event.timestamp,
         "updated_at": event.timestamp,
+        "version": 0,
     }
 
 
@@ -141,9 +165,10 @@ def _invitation_change(pair: Row, event: Any) -> tuple[Any, str | None, int]:
 
 
 class MentorLoadView(ReportingView):
-    tables = ("mentor_load", "mentor_load_relationships")
+    tables = ("mentor_load", "mentor_load_relationships", "mentor_profiles")
     ddl = (
         create_table_sql("mentor_load", LOAD_COLUMNS),
+        create_table_sql("mentor_profiles", PROFILE_COLUMNS),
         create_table_sql("mentor_load_relationships", INDEX_COLUMNS),
         "CREATE INDEX IF NOT EXISTS mentor_load_scheme ON reporting.mentor_load (scheme_id)",
     )
@@ -167,16 +192,22 @@ class MentorLoadProjection(ReportingProjection):
         mentor_ids |= {pair["mentor_id"] for pair in pairs.values()}
         mentor_ids.discard(None)
         mentors = load_rows(curs, "mentor_load", "mentor_id", mentor_ids)
+        profiles: dict[Any, Row] = {}
         for event, position in events:
             if not _is_mentor_event(event):
                 self._apply_relationship_event(pairs, mentors, event, position)
             elif isinstance(event, Mentor.Registered):
                 mentors[event.originator_id] = _registered(event, mentors.get(event.originator_id))
+                profiles[event.originator_id] = _profile(event, position)
             else:
                 _apply_mentor_event(mentors[event.originator_id], event)
                 mentors[event.originator_id]["updated_at"] = event.timestamp
+                mentors[event.originator_id]["version"] = event.originator_version
         replace_rows(curs, "mentor_load_relationships", "id", tuple(INDEX_COLUMNS), pairs)
         replace_rows(curs, "mentor_load", "mentor_id", tuple(LOAD_COLUMNS), mentors)
+        replace_rows(
+            curs, "mentor_profiles", "mentor_id", tuple(PROFILE_COLUMNS), profiles, ("interests",)
+        )
 
     @staticmethod
     def _apply_relationship_event(

@@ -3,7 +3,9 @@
 `fold_pair` is the single place that knows what each Relationship event does to a
 row; the projections store all of these columns (`relationships`, the evaluation
 and equity facts) or a few of them (the helper tables of history, stalls and
-mentor load). Handlers read with defaults so that a partial row can be folded:
+mentor load). `relationships` also stores `LISTING_COLUMNS`, what the API's list
+shows beyond the reported facts, and keeps the `pause_reason` the fold sets apart
+(it is personal). Handlers read with defaults so that a partial row can be folded:
 only the columns a table stores are written back.
 """
 
@@ -59,6 +61,17 @@ PAIR_COLUMNS: dict[str, str] = {
     "position": "bigint NOT NULL",
 }
 
+# Only in `relationships`: the rest of a relationship as `GET /v1/relationships`
+# lists it.
+LISTING_COLUMNS: dict[str, str] = {
+    "paused_until": "date",
+    "agreement": "jsonb",
+    "preferred_mentor_ids": "jsonb NOT NULL",
+    "rationale": "jsonb",
+    "requested_position": "bigint NOT NULL",
+}
+LISTING_JSON_COLUMNS = ("agreement", "preferred_mentor_ids", "rationale")
+
 _COUNTERS = (
     "meetings_count",
     "meetings_in_person",
@@ -77,7 +90,7 @@ _COUNTERS = (
 
 def new_pair(event: Any) -> Row:
     """The row a `Relationship.Requested` event creates."""
-    row: Row = dict.fromkeys(PAIR_COLUMNS)
+    row: Row = dict.fromkeys((*PAIR_COLUMNS, *LISTING_COLUMNS))
     row.update(dict.fromkeys(_COUNTERS, 0))
     row.update(
         id=event.originator_id,
@@ -92,6 +105,7 @@ def new_pair(event: Any) -> Row:
         requested_at=event.timestamp,
         rematch_of=event.rematch_of,
     )
+    row["preferred_mentor_ids"] = [str(mentor_id) for mentor_id in event.preferred_mentor_ids]
     return row
 
 
@@ -111,11 +125,13 @@ def _add(row: Row, column: str, amount: int = 1) -> None:
 
 def _mentor_invited(row: Row, e: Any) -> None:
     row.update(state="mentor_invited", mentor_id=e.mentor_id, invited_at=e.timestamp)
+    row["rationale"] = e.rationale
     _add(row, "invitations_sent")
 
 
 def _matched(row: Row, e: Any) -> None:
     row.update(state="matched", mentor_id=e.mentor_id, matched_at=e.timestamp)
+    row["rationale"] = e.rationale
 
 
 def _accepted(row: Row, e: Any) -> None:
@@ -126,6 +142,7 @@ def _accepted(row: Row, e: Any) -> None:
 def _back_to_requested(counter: str) -> Callable[[Row, Any], None]:
     def handler(row: Row, e: Any) -> None:
         row.update(state="requested", mentor_id=None, invited_at=None)
+        row["rationale"] = None
         _add(row, counter)
 
     return handler
@@ -148,6 +165,24 @@ def _meeting_logged(row: Row, e: Any) -> None:
         row["last_meeting_on"] = e.held_on
 
 
+def _agreement_recorded(row: Row, e: Any) -> None:
+    row["agreement_recorded_at"] = e.timestamp
+    row["agreement"] = {
+        "meeting_frequency": e.meeting_frequency,
+        "ground_rules_agreed": e.ground_rules_agreed,
+        "confidentiality_agreed": e.confidentiality_agreed,
+        "recorded_at": e.timestamp.isoformat(),
+    }
+
+
+def _paused(row: Row, e: Any) -> None:
+    row.update(paused=True, pause_reason=e.reason_category, paused_until=e.until)
+
+
+def _resumed(row: Row, e: Any) -> None:
+    row.update(paused=False, pause_reason=None, paused_until=None)
+
+
 def _stall_flagged(row: Row, e: Any) -> None:
     row.update(stalled=True, stall_reason=e.reason, stalled_since=e.timestamp)
 
@@ -162,6 +197,10 @@ def _ended(row: Row, e: Any) -> None:
     row.update(state="ended", end_kind=e.kind, ended_at=e.timestamp, paused=False)
 
 
+def _extended(row: Row, e: Any) -> None:
+    row.update(planned_end=e.planned_end, end_due=False)
+
+
 R = Relationship
 _HANDLERS: dict[type[Relationship.Event], Callable[[Row, Any], None]] = {
     R.MentorInvited: _mentor_invited,
@@ -171,13 +210,13 @@ _HANDLERS: dict[type[Relationship.Event], Callable[[Row, Any], None]] = {
     R.InvitationLapsed: _back_to_requested("invitations_lapsed"),
     R.InvitationWithdrawn: _back_to_requested("invitations_withdrawn"),
     R.MeetingLogged: _meeting_logged,
-    R.AgreementRecorded: lambda row, e: row.update(agreement_recorded_at=e.timestamp),
+    R.AgreementRecorded: _agreement_recorded,
     R.StallFlagged: _stall_flagged,
     R.StallCleared: _stall_cleared,
     R.Escalated: lambda row, e: row.update(escalated=True, escalated_at=e.timestamp),
-    R.Paused: lambda row, e: row.update(paused=True),
-    R.Resumed: lambda row, e: row.update(paused=False),
-    R.Extended: lambda row, e: row.update(planned_end=e.planned_end, end_due=False),
+    R.Paused: _paused,
+    R.Resumed: _resumed,
+    R.Extended: _extended,
     R.MidpointDue: lambda row, e: row.update(midpoint_due=True),
     R.EndOfSchemeDue: lambda row, e: row.update(end_due=True),
     R.Ended: _ended,

@@ -3,15 +3,17 @@
 Every function takes an open psycopg connection (any row factory; autocommit or
 not) and returns plain dicts and lists of JSON-ready values: ids and times as
 strings, counts as ints, rates as floats in 0..1. Lists that grow are pages:
-`{"items": [...], "next_cursor": str | None}`; pass `next_cursor` back as `cursor`
-for the next page. A malformed cursor raises ValueError (a 422 for the API).
+`{"items": [...], "next_cursor": str | None}` (an int for `relationships`); pass
+`next_cursor` back as `cursor` for the next page. A malformed cursor raises
+ValueError (a 422 for the API).
 
 Read-your-writes: call `wait_for_position(conn, saved.position)` with the
 position a command returned before reading its report.
 """
 
 import time
-from collections.abc import Iterable
+import typing
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -275,7 +277,7 @@ def verify_audit(conn: psycopg.Connection[Any]) -> dict[str, Any]:
         return verify_chain(curs)
 
 
-# The relationships table (for the API's lists) --------------------------------------
+# The relationships table (for the API's list) --------------------------------------
 
 
 def relationship(
@@ -298,32 +300,87 @@ def relationships(
     stalled: bool | None = None,
     mentor_id: UUID | str | None = None,
     mentee_id: UUID | str | None = None,
+    in_schemes: Collection[UUID | str] | None = None,
+    of_mentor: UUID | str | None = None,
+    of_mentee: UUID | str | None = None,
     limit: int = 100,
-    cursor: str | None = None,
+    cursor: int = 0,
 ) -> Page:
-    """Rows of `reporting.relationships` matching every filter given, oldest request
-    first."""
-    after = decode_cursor(cursor, 2) if cursor else None
-    items = fetch_rows(
+    """Rows of `reporting.relationships` (with `pause_reason` from
+    `relationship_pauses`) matching every filter given (the filters, then
+    a caller's scope: `in_schemes`, `of_mentor`, `of_mentee`), in the order they were
+    requested. The cursor is the `requested_position` of the last row of the page
+    before (an int); `next_cursor` is None on the last page. Times are in UTC."""
+    with conn.transaction():
+        conn.execute("SET LOCAL TimeZone = 'UTC'")
+        items = fetch_rows(
+            conn,
+            "SELECT r.*, p.pause_reason FROM reporting.relationships r "
+            "LEFT JOIN reporting.relationship_pauses p USING (id) "
+            "WHERE requested_position > %(after)s "
+            "AND (%(scheme)s::uuid IS NULL OR scheme_id = %(scheme)s::uuid) "
+            "AND (%(state)s::text IS NULL OR state = %(state)s::text) "
+            "AND (%(stalled)s::boolean IS NULL OR stalled = %(stalled)s::boolean) "
+            "AND (%(mentor)s::uuid IS NULL OR mentor_id = %(mentor)s::uuid) "
+            "AND (%(mentee)s::uuid IS NULL OR mentee_id = %(mentee)s::uuid) "
+            "AND (%(schemes)s::uuid[] IS NULL OR scheme_id = ANY(%(schemes)s::uuid[])) "
+            "AND (%(of_mentor)s::uuid IS NULL OR mentor_id = %(of_mentor)s::uuid) "
+            "AND (%(of_mentee)s::uuid IS NULL OR mentee_id = %(of_mentee)s::uuid) "
+            "ORDER BY requested_position LIMIT %(limit)s",
+            {
+                "after": cursor,
+                "scheme": scheme_id,
+                "state": state,
+                "stalled": stalled,
+                "mentor": mentor_id,
+                "mentee": mentee_id,
+                "schemes": None if in_schemes is None else list(in_schemes),
+                "of_mentor": of_mentor,
+                "of_mentee": of_mentee,
+                "limit": check_limit(limit) + 1,
+            },
+        )
+    more = len(items) > limit
+    items = items[:limit]
+    return {"items": items, "next_cursor": items[-1]["requested_position"] if more else None}
+
+
+# The mentor directory ----------------------------------------------------------------
+
+
+def mentor_directory(
+    conn: psycopg.Connection[Any],
+    *,
+    scheme_id: UUID | str | None = None,
+    in_schemes: Collection[UUID | str] | None = None,
+) -> list[dict[str, Any]]:
+    """Registered mentors of the scheme (and of `in_schemes`, a caller's scope; None:
+    every scheme), in the order they were registered: `{id, scheme_id, name, email,
+    grade, specialty, institution, interests, capacity, available, trained_on, load,
+    places_held, version}`. `load`: pairs holding a place; `places_held`: invitations
+    awaiting the mentor's answer."""
+    return fetch_rows(
         conn,
-        "SELECT * FROM reporting.relationships "
-        "WHERE (%(scheme)s::uuid IS NULL OR scheme_id = %(scheme)s::uuid) "
-        "AND (%(state)s::text IS NULL OR state = %(state)s::text) "
-        "AND (%(stalled)s::boolean IS NULL OR stalled = %(stalled)s::boolean) "
-        "AND (%(mentor)s::uuid IS NULL OR mentor_id = %(mentor)s::uuid) "
-        "AND (%(mentee)s::uuid IS NULL OR mentee_id = %(mentee)s::uuid) "
-        "AND (%(at)s::timestamptz IS NULL "
-        "     OR (requested_at, id) > (%(at)s::timestamptz, %(id)s::uuid)) "
-        "ORDER BY requested_at, id LIMIT %(limit)s",
-        {
-            "scheme": scheme_id,
-            "state": state,
-            "stalled": stalled,
-            "mentor": mentor_id,
-            "mentee": mentee_id,
-            "at": after[0] if after else None,
-            "id": after[1] if after else None,
-            "limit": check_limit(limit) + 1,
-        },
+        "SELECT m.mentor_id AS id, m.scheme_id, p.name, p.email, m.grade, m.specialty, "
+        "m.institution, p.interests, m.capacity, m.available, m.trained_on, "
+        "m.current_mentees AS load, m.open_invitations AS places_held, m.version "
+        "FROM reporting.mentor_load m JOIN reporting.mentor_profiles p USING (mentor_id) "
+        "WHERE (%(scheme)s::uuid IS NULL OR m.scheme_id = %(scheme)s::uuid) "
+        "AND (%(schemes)s::uuid[] IS NULL OR m.scheme_id = ANY(%(schemes)s::uuid[])) "
+        "ORDER BY p.position",
+        {"scheme": scheme_id, "schemes": None if in_schemes is None else list(in_schemes)},
     )
-    return page(items, limit, "requested_at", "id")
+
+
+def scheme_of(
+    conn: psycopg.Connection[Any], person: typing.Literal["mentor", "mentee"], person_id: UUID | str
+) -> str | None:
+    """The scheme of a registered mentor or mentee, or None."""
+    query = (
+        "SELECT m.scheme_id FROM reporting.mentor_load m "
+        "JOIN reporting.mentor_profiles p USING (mentor_id) WHERE m.mentor_id = %s::uuid"
+        if person == "mentor"
+        else "SELECT scheme_id FROM reporting.evaluation_mentees WHERE mentee_id = %s::uuid"
+    )
+    rows = fetch_rows(conn, query, (person_id,))
+    return str(rows[0]["scheme_id"]) if rows else None

@@ -3,8 +3,9 @@
 The reporter role may read every table and view of `reporting` except:
 - sealed columns (`SEALED_COLUMNS`: who ended a relationship without blame, and
   why), which only auditors see, through the API;
-- tables of special-category personal data (`PRIVATE_TABLES`: mentees'
-  demographics), which it sees only as the small-number-suppressed `equity` view.
+- tables of personal data (`PRIVATE_TABLES`: mentees' demographics, which it sees
+  only as the small-number-suppressed `equity` view; mentors' names and emails;
+  why a relationship is paused).
 
 Grants are per table, and a rebuild drops and recreates tables, so the roles
 granted are remembered in `reporting.reader_roles` and every view re-applies the
@@ -20,7 +21,9 @@ from psycopg.sql import SQL, Identifier
 SCHEMA = "reporting"
 READER_ROLES = "reader_roles"
 SEALED_COLUMNS: dict[str, frozenset[str]] = {"audit_log": frozenset({"sealed"})}
-PRIVATE_TABLES = frozenset({"equity_mentees", READER_ROLES})
+PRIVATE_TABLES = frozenset(
+    {"equity_mentees", "mentor_profiles", "relationship_pauses", READER_ROLES}
+)
 
 
 def create_reporter_role(

@@ -1,13 +1,18 @@
-"""Who may do what to which record.
+"""Who may do what to which record: the access policy, as data.
 
-A role that may never do a thing gets Forbidden (403). A role that may, but not to
-this record, gets NotFound (404): admitting that another mentee's relationship
-exists would leak it.
+`POLICY` maps every action to the roles that may take it. A role that may never
+take an action gets Forbidden (403). A role that may, but not on this record, gets
+NotFound (404): admitting that another mentee's relationship exists would leak it.
 """
 
-from enum import Enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum, unique
+from types import MappingProxyType
+from typing import Literal
 from uuid import UUID
 
+from domain.actors import Role
 from domain.relationship import Relationship
 from services.application import Mentoring
 from services.auth import Principal
@@ -18,24 +23,82 @@ class Forbidden(Exception):
     """Authenticated, but this role may not do this."""
 
 
-class Can(Enum):
-    """Actions on a relationship, with the roles that may take them."""
+@unique
+class Action(Enum):
+    """What a caller may ask to do; the roles allowed are in POLICY."""
 
-    READ = frozenset({"admin", "coordinator", "mentor", "mentee", "auditor"})
-    REQUEST = frozenset({"admin", "coordinator", "mentee"})
-    INVITE = frozenset({"admin", "coordinator", "mentee"})
-    RESPOND = frozenset({"admin", "coordinator", "mentor"})
-    TAKE_PART = frozenset({"admin", "coordinator", "mentor", "mentee"})
-    REMATCH = frozenset({"admin", "coordinator"})
+    ISSUE_TOKENS = "issue bearer tokens"
+    MANAGE_SCHEMES = "create a scheme, change its settings, assign its roles"
+    MATCH_COHORT = "pair a scheme's waiting requests at once"
+    REGISTER_PEOPLE = "register mentors and mentees"
+    UPDATE_MENTOR = "change a mentor's capacity or availability"
+    RECORD_TRAINING = "record a mentor's training"
+    READ_PEOPLE = "read mentors (the directory) and mentees"
+    SEE_CONTACT_DETAILS = "see every mentor's email, capacity and load"
+    SEE_DEMOGRAPHICS = "see any mentee's demographics (special-category data)"
+    READ_RELATIONSHIP = "read relationships and their histories"
+    REQUEST_MENTOR = "ask for a mentor"
+    INVITE_MENTOR = "see a request's candidates and invite one"
+    RESPOND_TO_INVITATION = "accept or decline an invitation"
+    TAKE_PART = "meet, agree, pause, resume, extend, end, give feedback"
+    REMATCH = "rematch an ended relationship"
+    READ_AGGREGATE_REPORTS = "read reports in which no person can be singled out"
+    READ_CASEWORK_REPORTS = "read reports that list pairs and mentors"
+    READ_AUDIT_TRAIL = "read and verify the audit trail"
+    READ_ACCESS_LOG = "read who read which personal record"
+    SEE_SEALED_FIELDS = "see who ended a pairing without blame, and why"
 
 
-STAFF = frozenset({"admin", "coordinator"})
-OVERSIGHT = frozenset({"admin", "coordinator", "auditor"})
+_STAFF: frozenset[Role] = frozenset({"admin", "coordinator"})
+_OVERSIGHT: frozenset[Role] = _STAFF | {"auditor"}
+_PEOPLE: frozenset[Role] = frozenset({"mentor", "mentee"})
+
+POLICY: Mapping[Action, frozenset[Role]] = MappingProxyType(
+    {
+        Action.ISSUE_TOKENS: frozenset({"admin"}),
+        Action.MANAGE_SCHEMES: frozenset({"admin"}),
+        Action.MATCH_COHORT: _STAFF,
+        Action.REGISTER_PEOPLE: _STAFF,
+        Action.UPDATE_MENTOR: _STAFF | {"mentor"},
+        Action.RECORD_TRAINING: _STAFF,
+        Action.READ_PEOPLE: _OVERSIGHT | _PEOPLE,
+        Action.SEE_CONTACT_DETAILS: _OVERSIGHT,
+        # Demographics are special-category data, kept for equity monitoring only.
+        Action.SEE_DEMOGRAPHICS: frozenset({"admin", "auditor"}),
+        Action.READ_RELATIONSHIP: _OVERSIGHT | _PEOPLE,
+        Action.REQUEST_MENTOR: _STAFF | {"mentee"},
+        Action.INVITE_MENTOR: _STAFF | {"mentee"},
+        Action.RESPOND_TO_INVITATION: _STAFF | {"mentor"},
+        Action.TAKE_PART: _STAFF | _PEOPLE,
+        Action.REMATCH: _STAFF,
+        Action.READ_AGGREGATE_REPORTS: _OVERSIGHT | {"reporter"},
+        # Lists of pairs and mentors name people by id: not for reporters.
+        Action.READ_CASEWORK_REPORTS: _OVERSIGHT,
+        Action.READ_AUDIT_TRAIL: frozenset({"admin", "auditor"}),
+        Action.READ_ACCESS_LOG: frozenset({"auditor"}),
+        # DESIGN.md: the no-blame clause.
+        Action.SEE_SEALED_FIELDS: frozenset({"auditor"}),
+    }
+)
 
 
-def require_role(principal: Principal, roles: frozenset[str] | set[str]) -> None:
-    if principal.role not in roles:
+def allowed(principal: Principal, action: Action) -> bool:
+    """Whether the caller's role may take the action (on some record)."""
+    return principal.role in POLICY[action]
+
+
+def check_allowed(principal: Principal, action: Action) -> None:
+    """Raises Forbidden unless the caller's role may take the action."""
+    if not allowed(principal, action):
         raise Forbidden(f"the {principal.role} role may not do this")
+
+
+def sees_sealed(principal: Principal) -> bool:
+    """Whether the caller sees sealed fields (who ended a pairing without blame, and
+    why): every route and report that could show them asks this. Which fields are
+    sealed is the domain's classification (`domain.privacy.sealed_fields`), which the
+    history (services.views.event_view) and the audit log (projections.audit) read."""
+    return allowed(principal, Action.SEE_SEALED_FIELDS)
 
 
 def in_scheme(principal: Principal, scheme_id: UUID) -> bool:
@@ -49,30 +112,72 @@ def check_scheme(principal: Principal, scheme_id: UUID, kind: str, object_id: UU
         raise NotFound(kind, object_id)
 
 
+Person = Literal["mentor", "mentee"]
+
+
+def person_of(principal: Principal) -> tuple[Person, UUID] | None:
+    """Which mentor or mentee the caller is; None for every other role."""
+    if principal.subject_id is None:
+        return None
+    if principal.role == "mentor":
+        return "mentor", principal.subject_id
+    if principal.role == "mentee":
+        return "mentee", principal.subject_id
+    return None
+
+
 def own_scheme_id(principal: Principal, mentoring: Mentoring) -> UUID | None:
     """The scheme of a mentor or mentee caller; None for every other role."""
-    if principal.subject_id is None or principal.role not in ("mentor", "mentee"):
+    person = person_of(principal)
+    if person is None:
         return None
-    person = (
-        mentoring.get_mentor(principal.subject_id)
-        if principal.role == "mentor"
-        else mentoring.get_mentee(principal.subject_id)
-    )
-    return person.scheme_id
+    kind, person_id = person
+    found = mentoring.get_mentor(person_id) if kind == "mentor" else mentoring.get_mentee(person_id)
+    return found.scheme_id
 
 
-def check_relationship(principal: Principal, relationship: Relationship, action: Can) -> None:
-    require_role(principal, action.value)
+def people_scope(principal: Principal, own_scheme_id: UUID | None) -> frozenset[UUID] | None:
+    """The schemes whose mentors a caller may browse: a mentor's or mentee's own
+    (`own_scheme_id`), a coordinator's, or every scheme (None)."""
+    if own_scheme_id is not None:
+        return frozenset({own_scheme_id})
+    if principal.role == "coordinator":
+        return principal.scheme_ids
+    return None
+
+
+@dataclass(frozen=True)
+class RelationshipScope:
+    """The relationships a caller may read: those of `scheme_ids` (None: of every
+    scheme) whose mentor is `mentor_id` and whose mentee is `mentee_id` (None: any)."""
+
+    scheme_ids: frozenset[UUID] | None = None
+    mentor_id: UUID | None = None
+    mentee_id: UUID | None = None
+
+    def admits(self, relationship: Relationship) -> bool:
+        return (
+            (self.scheme_ids is None or relationship.scheme_id in self.scheme_ids)
+            and (self.mentor_id is None or relationship.mentor_id == self.mentor_id)
+            and (self.mentee_id is None or relationship.mentee_id == self.mentee_id)
+        )
+
+
+def relationship_scope(principal: Principal) -> RelationshipScope:
+    """Mentors and mentees read their own relationships, coordinators their schemes'.
+    A mentor or mentee without a subject reads none."""
+    nobody = UUID(int=0)
     if principal.role == "mentor":
-        own = relationship.mentor_id is not None and relationship.mentor_id == principal.subject_id
-    elif principal.role == "mentee":
-        own = relationship.mentee_id == principal.subject_id
-    else:
-        own = in_scheme(principal, relationship.scheme_id)
-    if not own:
+        return RelationshipScope(mentor_id=principal.subject_id or nobody)
+    if principal.role == "mentee":
+        return RelationshipScope(mentee_id=principal.subject_id or nobody)
+    if principal.role == "coordinator":
+        return RelationshipScope(scheme_ids=principal.scheme_ids)
+    return RelationshipScope()
+
+
+def check_relationship(principal: Principal, relationship: Relationship) -> None:
+    """NotFound unless the relationship is within the caller's scope (the role was
+    checked already)."""
+    if not relationship_scope(principal).admits(relationship):
         raise NotFound("relationship", relationship.id)
-
-
-def sees_sealed(principal: Principal) -> bool:
-    """Sealed fields (who ended a pairing without blame, and why) are for auditors only."""
-    return principal.role == "auditor"

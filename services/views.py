@@ -1,5 +1,6 @@
 """What the API shows of each record: plain JSON-ready dicts."""
 
+from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -36,42 +37,49 @@ def json_object(values: dict[str, Any]) -> dict[str, Any]:
     return {key: jsonable(value) for key, value in values.items()}
 
 
+# What the API shows of a relationship, from the aggregate or from its row in
+# `reporting.relationships` (which has a column for each).
+RELATIONSHIP_FIELDS = (
+    "id",
+    "scheme_id",
+    "mentee_id",
+    "mentor_id",
+    "state",
+    "stalled",
+    "stall_reason",
+    "stalled_since",
+    "escalated",
+    "paused",
+    "pause_reason",
+    "paused_until",
+    "requested_at",
+    "invited_at",
+    "matched_at",
+    "first_meeting_at",
+    "last_meeting_at",
+    "last_meeting_on",
+    "meetings_count",
+    "agreement",
+    "midpoint_due",
+    "end_due",
+    "planned_end",
+    "ended_at",
+    "end_kind",
+    "rematch_of",
+    "rematched_to",
+    "preferred_mentor_ids",
+    "rationale",
+    "version",
+)
+
+
 def relationship_view(relationship: Relationship) -> dict[str, Any]:
-    r = relationship
-    return json_object(
-        {
-            "id": r.id,
-            "scheme_id": r.scheme_id,
-            "mentee_id": r.mentee_id,
-            "mentor_id": r.mentor_id,
-            "state": r.state,
-            "stalled": r.stalled,
-            "stall_reason": r.stall_reason,
-            "stalled_since": r.stalled_since,
-            "escalated": r.escalated,
-            "paused": r.paused,
-            "pause_reason": r.pause_reason,
-            "paused_until": r.paused_until,
-            "requested_at": r.requested_at,
-            "invited_at": r.invited_at,
-            "matched_at": r.matched_at,
-            "first_meeting_at": r.first_meeting_at,
-            "last_meeting_at": r.last_meeting_at,
-            "last_meeting_on": r.last_meeting_on,
-            "meetings_count": r.meetings_count,
-            "agreement": r.agreement,
-            "midpoint_due": r.midpoint_due,
-            "end_due": r.end_due,
-            "planned_end": r.planned_end,
-            "ended_at": r.ended_at,
-            "end_kind": r.end_kind,
-            "rematch_of": r.rematch_of,
-            "rematched_to": r.rematched_to,
-            "preferred_mentor_ids": r.preferred_mentor_ids,
-            "rationale": r.rationale,
-            "version": r.version,
-        }
-    )
+    return json_object({field: getattr(relationship, field) for field in RELATIONSHIP_FIELDS})
+
+
+def relationship_row_view(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The same view, from a row of `reporting.relationships`."""
+    return json_object({field: row[field] for field in RELATIONSHIP_FIELDS})
 
 
 def scheme_view(scheme: Scheme) -> dict[str, Any]:
@@ -97,29 +105,32 @@ def scheme_view(scheme: Scheme) -> dict[str, Any]:
     )
 
 
+_MENTOR_PROFILE = ("scheme_id", "name", "grade", "specialty", "institution", "interests")
+_MENTOR_CONTACT = ("email", "capacity", "load", "version")
+_MENTOR_FIELDS = ("id", *_MENTOR_PROFILE, "available", "trained_on", *_MENTOR_CONTACT)
+
+
 def mentor_view(mentor: Mentor, with_contact: bool, places_held: int = 0) -> dict[str, Any]:
+    """A mentor as the directory shows them; contact details only `with_contact`."""
+    values = {field: getattr(mentor, field) for field in _MENTOR_FIELDS}
+    return directory_entry(values, places_held, with_contact)
+
+
+def directory_entry(
+    mentor: Mapping[str, Any], places_held: int, with_contact: bool
+) -> dict[str, Any]:
     """The directory shows profiles and whether the mentor has room (places held by
     invitations awaiting an answer are not room); contact details only to staff and
-    the mentor."""
+    the mentor. `mentor` holds the fields of a Mentor (or of its directory row)."""
     view = {
-        "id": mentor.id,
-        "scheme_id": mentor.scheme_id,
-        "name": mentor.name,
-        "grade": mentor.grade,
-        "specialty": mentor.specialty,
-        "institution": mentor.institution,
-        "interests": mentor.interests,
-        "available": mentor.available,
-        "has_room": mentor.available and mentor.load + places_held < mentor.capacity,
-        "trained_on": mentor.trained_on,
+        "id": mentor["id"],
+        **{field: mentor[field] for field in _MENTOR_PROFILE},
+        "available": mentor["available"],
+        "has_room": mentor["available"] and mentor["load"] + places_held < mentor["capacity"],
+        "trained_on": mentor["trained_on"],
     }
     if with_contact:
-        view |= {
-            "email": mentor.email,
-            "capacity": mentor.capacity,
-            "load": mentor.load,
-            "version": mentor.version,
-        }
+        view |= {field: mentor[field] for field in _MENTOR_CONTACT}
     return json_object(view)
 
 

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.api import problems
 from services.api.access_log import AccessLogMiddleware
+from services.api.deps import publish_roles
 from services.api.middleware import BodyLimitMiddleware, IdempotencyMiddleware
 from services.api.routes import health, people, relationships, reports, schemes, tokens
 from services.runtime import Runtime
@@ -23,8 +24,9 @@ class MentoringApi(FastAPI):
 
 
 def create_api() -> MentoringApi:
-    """The routes and their error answers, without a runtime to serve them: enough
-    for the OpenAPI document (services.api.reference)."""
+    """The routes, their error answers and the roles that may call each (`x-roles`),
+    without a runtime to serve them: enough for the OpenAPI document
+    (services.api.reference)."""
     app = MentoringApi(
         title="Mentoring relationships",
         version="1",
@@ -39,6 +41,7 @@ def create_api() -> MentoringApi:
         relationships.router,
         reports.router,
     ):
+        publish_roles(router)
         app.include_router(router)
     return app
 

@@ -1,9 +1,14 @@
 """Typed dependencies for the routers."""
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
+from domain.actors import ROLES, Role
+from services.access import POLICY, Action, check_allowed
 from services.api.problems import Unauthorized
 from services.application import Mentoring
 from services.auth import Principal
@@ -34,3 +39,51 @@ def authenticate(request: Request) -> Principal:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 MentoringDep = Annotated[Mentoring, Depends(get_mentoring)]
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+
+@dataclass(frozen=True)
+class Require:
+    """The dependency `require(action)` gives; `action` tells the OpenAPI document
+    which roles may call the route (publish_roles)."""
+
+    action: Action
+
+    def __call__(self, principal: PrincipalDep) -> Principal:
+        check_allowed(principal, self.action)
+        return principal
+
+
+def require(action: Action) -> Require:
+    """A dependency giving the caller, once authenticated (401 otherwise) and if their
+    role may take `action` (Forbidden, 403, otherwise). Whether they may take it on
+    the record they name is for the route to check (404)."""
+    return Require(action)
+
+
+def allowed_roles(route: APIRoute) -> list[Role] | None:
+    """The roles that may call a route, in `ROLES` order: those POLICY gives each action
+    it requires, or every role for a route that only authenticates; None for a route
+    that takes no token."""
+    calls = _calls(route.dependant)
+    actions = [call.action for call in calls if isinstance(call, Require)]
+    if not actions and authenticate not in calls:
+        return None
+    return [role for role in ROLES if all(role in POLICY[action] for action in actions)]
+
+
+def _calls(dependant: Dependant) -> list[Any]:
+    """Every dependency a route's dependant calls, however deep."""
+    calls = []
+    for dependency in dependant.dependencies:
+        calls += [dependency.call, *_calls(dependency)]
+    return calls
+
+
+def publish_roles(router: APIRouter) -> None:
+    """Give each of the router's operations behind a token `x-roles` in the OpenAPI
+    document: the roles that may call it (allowed_roles)."""
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            roles = allowed_roles(route)
+            if roles is not None:
+                route.openapi_extra = (route.openapi_extra or {}) | {"x-roles": roles}

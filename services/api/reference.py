@@ -3,8 +3,9 @@
     python -m services.api.reference > docs/api.md
 
 writes docs/api.md; tests/unit/test_api_reference.py fails when the committed file
-no longer matches the code. Every path and method, with its parameters, request
-body, answers and status codes, then every schema with its fields.
+no longer matches the code. Every path and method, with the roles that may call it,
+its parameters, request body, answers and status codes, then every schema with its
+fields.
 """
 
 import sys
@@ -43,6 +44,11 @@ def _preamble(document: Schema) -> list[str]:
         "ISO 8601 with its offset, a `date` `YYYY-MM-DD`, a `duration` ISO 8601 in weeks,",
         "days, hours, minutes and seconds (`P28D`, `PT10S`).",
         "",
+        "Each route behind a token names the roles that may call it (`x-roles` in the",
+        "document, from the access policy `services.access.POLICY`). Any other role gets",
+        "403; a role named may still get 404 for a record outside its reach (another",
+        "mentee's relationship, another scheme's for a coordinator).",
+        "",
     ]
 
 
@@ -78,10 +84,17 @@ def _operations(document: Schema) -> list[str]:
     for method, path, operation in _each_operation(document):
         lines += [f"### {method} {path}", ""]
         lines += [_one_line(operation.get("description") or operation["summary"]), ""]
+        lines += _roles(operation.get("x-roles"))
         lines += _parameters(operation.get("parameters", []))
         lines += _request_body(operation.get("requestBody"))
         lines += _responses(operation["responses"])
     return lines
+
+
+def _roles(roles: list[str] | None) -> list[str]:
+    if roles is None:
+        return []
+    return ["Roles: " + ", ".join(f"`{role}`" for role in roles) + ".", ""]
 
 
 def _parameters(parameters: list[Schema]) -> list[str]:

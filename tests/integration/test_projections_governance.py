@@ -119,6 +119,7 @@ def test_reporter_reads_reports_but_not_sealed_fields_or_personal_data(
     assert count[0][0] > 0
     assert as_role(conn, reporter, "SELECT count(*) FROM reporting.equity")[0][0] > 0
     assert as_role(conn, reporter, "SELECT count(*) FROM reporting.relationships") == [(5,)]
+    assert len(as_role(conn, reporter, "SELECT * FROM reporting.relationships")) == 5
     visible = as_role(
         conn, reporter, "SELECT position, event_type, actor_role, details FROM reporting.audit_log"
     )
@@ -127,6 +128,8 @@ def test_reporter_reads_reports_but_not_sealed_fields_or_personal_data(
         "SELECT sealed FROM reporting.audit_log",
         "SELECT * FROM reporting.audit_log",
         "SELECT demographics FROM reporting.equity_mentees",
+        "SELECT pause_reason FROM reporting.relationship_pauses",
+        "SELECT name, email FROM reporting.mentor_profiles",
         "SELECT * FROM public.mentoring_events",
         "DELETE FROM reporting.relationships",
         "UPDATE reporting.audit_log SET actor_id = 'x' RETURNING position",

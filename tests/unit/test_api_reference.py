@@ -5,6 +5,8 @@ from typing import Any
 
 import pytest
 
+from domain.actors import ROLES
+from services.access import POLICY, Action
 from services.api.app import create_api
 from services.api.reference import COMMAND, METHODS, reference
 
@@ -65,6 +67,18 @@ def test_routes_behind_a_token_say_they_may_answer_401_403_and_422(
     for route, operation in operations(document):
         if route.split()[1].startswith("/v1/"):
             assert {"401", "403", "422"} <= operation["responses"].keys(), route
+
+
+def test_every_route_behind_a_token_names_the_roles_the_policy_gives_it(
+    document: dict[str, Any],
+) -> None:
+    roles = {route: operation.get("x-roles") for route, operation in operations(document)}
+    assert all(roles[route] for route in roles if route.split()[1].startswith("/v1/"))
+    assert roles["GET /healthz"] is None
+    assert roles["POST /v1/tokens"] == ["admin"]
+    assert set(roles["GET /v1/reports/equity"]) == POLICY[Action.READ_AGGREGATE_REPORTS]
+    assert set(roles["POST /v1/relationships/{relationship_id}/end"]) == POLICY[Action.TAKE_PART]
+    assert roles["GET /v1/schemes/{scheme_id}"] == list(ROLES)  # any caller with a token
 
 
 def test_the_committed_reference_is_made_from_the_code(document: dict[str, Any]) -> None:

@@ -3,20 +3,12 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
-from domain.people import Mentor
-from services.access import (
-    OVERSIGHT,
-    STAFF,
-    Forbidden,
-    check_scheme,
-    in_scheme,
-    own_scheme_id,
-    require_role,
-)
+from services import read_side
+from services.access import Action, Forbidden, allowed, check_scheme, in_scheme, own_scheme_id
 from services.api import answers
-from services.api.deps import MentoringDep, PrincipalDep
+from services.api.deps import MentoringDep, RuntimeDep, require
 from services.api.problems import AUTHENTICATED, COMMAND, ONE_RECORD
 from services.api.schemas import MenteeIn, MentorIn, MentorPatch
 from services.application import Mentoring
@@ -25,13 +17,13 @@ from services.errors import NotFound
 from services.views import mentee_view, mentor_view, saved_view
 
 router = APIRouter(tags=["people"], responses=AUTHENTICATED)
-PEOPLE_READERS = frozenset({"admin", "coordinator", "auditor", "mentor", "mentee"})
-# Demographics are special-category data, kept for equity monitoring only.
-DEMOGRAPHICS_READERS = frozenset({"admin", "auditor"})
+
+Registrar = Annotated[Principal, Depends(require(Action.REGISTER_PEOPLE))]
+MentorUpdater = Annotated[Principal, Depends(require(Action.UPDATE_MENTOR))]
+PeopleReader = Annotated[Principal, Depends(require(Action.READ_PEOPLE))]
 
 
 def _check_can_register(principal: Principal, scheme_id: UUID) -> None:
-    require_role(principal, STAFF)
     if not in_scheme(principal, scheme_id):
         raise Forbidden("coordinators register people in their own schemes only")
 
@@ -44,7 +36,7 @@ def _check_can_register(principal: Principal, scheme_id: UUID) -> None:
     summary="Register a mentor in a scheme",
 )
 def register_mentor(
-    body: MentorIn, principal: PrincipalDep, mentoring: MentoringDep
+    body: MentorIn, principal: Registrar, mentoring: MentoringDep
 ) -> dict[str, Any]:
     _check_can_register(principal, body.scheme_id)
     saved = mentoring.register_mentor(body.model_dump(), principal.actor)
@@ -53,12 +45,11 @@ def register_mentor(
 
 @router.patch("/v1/mentors/{mentor_id}", response_model=answers.SavedMentor, responses=COMMAND)
 def update_mentor(
-    mentor_id: UUID, body: MentorPatch, principal: PrincipalDep, mentoring: MentoringDep
+    mentor_id: UUID, body: MentorPatch, principal: MentorUpdater, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """Staff change capacity, availability and training; mentors their own capacity
     and availability."""
-    require_role(principal, {"admin", "coordinator", "mentor"})
-    if principal.role == "mentor" and body.trained_on is not None:
+    if body.trained_on is not None and not allowed(principal, Action.RECORD_TRAINING):
         raise Forbidden("training is recorded by the scheme's staff")
     mentor = mentoring.get_mentor(mentor_id)
     check_scheme(principal, mentor.scheme_id, "mentor", mentor_id)
@@ -72,33 +63,16 @@ def update_mentor(
 
 @router.get("/v1/mentors", response_model=list[answers.Mentor], response_model_exclude_unset=True)
 def mentor_directory(
-    principal: PrincipalDep,
-    mentoring: MentoringDep,
+    principal: PeopleReader,
+    runtime: RuntimeDep,
     scheme_id: UUID | None = None,
     specialty: Annotated[str | None, Query(max_length=100)] = None,
     available: bool | None = None,
 ) -> list[dict[str, Any]]:
-    """Profiles and whether each mentor has room; contact details for staff only.
-    Mentors and mentees see their own scheme's directory."""
-    require_role(principal, PEOPLE_READERS)
-    own = own_scheme_id(principal, mentoring)
-    with_contact = principal.role in OVERSIGHT
-    found = []
-    held = mentoring.matchmaking.places_held()
-    for _, mentor in mentoring.all_of(Mentor):
-        if own is not None and mentor.scheme_id != own:
-            continue
-        if not in_scheme(principal, mentor.scheme_id):
-            continue
-        if scheme_id is not None and mentor.scheme_id != scheme_id:
-            continue
-        if specialty is not None and mentor.specialty.lower() != specialty.lower():
-            continue
-        view = mentor_view(mentor, with_contact, held[mentor.id])
-        if available is not None and view["has_room"] != available:
-            continue
-        found.append(view)
-    return found
+    """Profiles and whether each mentor has room (`available`: has room or not);
+    contact details for staff only. Mentors and mentees see their own scheme's
+    directory. From the read side."""
+    return read_side.mentor_directory(runtime.pool, principal, scheme_id, specialty, available)
 
 
 @router.get(
@@ -108,14 +82,15 @@ def mentor_directory(
     responses=ONE_RECORD,
     summary="A mentor's profile, and whether they have room",
 )
-def get_mentor(mentor_id: UUID, principal: PrincipalDep, mentoring: MentoringDep) -> dict[str, Any]:
-    require_role(principal, PEOPLE_READERS)
+def get_mentor(mentor_id: UUID, principal: PeopleReader, mentoring: MentoringDep) -> dict[str, Any]:
     mentor = mentoring.get_mentor(mentor_id)
     check_scheme(principal, mentor.scheme_id, "mentor", mentor_id)
     own = own_scheme_id(principal, mentoring)
     if own is not None and own != mentor.scheme_id:
         raise NotFound("mentor", mentor_id)
-    with_contact = principal.role in OVERSIGHT or principal.subject_id == mentor_id
+    with_contact = (
+        allowed(principal, Action.SEE_CONTACT_DETAILS) or principal.subject_id == mentor_id
+    )
     return mentor_view(mentor, with_contact, mentoring.matchmaking.places_held()[mentor_id])
 
 
@@ -128,11 +103,11 @@ def get_mentor(mentor_id: UUID, principal: PrincipalDep, mentoring: MentoringDep
     summary="Register a mentee in a scheme",
 )
 def register_mentee(
-    body: MenteeIn, principal: PrincipalDep, mentoring: MentoringDep
+    body: MenteeIn, principal: Registrar, mentoring: MentoringDep
 ) -> dict[str, Any]:
     _check_can_register(principal, body.scheme_id)
     saved = mentoring.register_mentee(body.model_dump(), principal.actor)
-    with_demographics = principal.role in DEMOGRAPHICS_READERS
+    with_demographics = allowed(principal, Action.SEE_DEMOGRAPHICS)
     return saved_view(mentee_view(saved.aggregate, with_demographics), saved.position)
 
 
@@ -142,11 +117,10 @@ def register_mentee(
     response_model_exclude_unset=True,
     responses=ONE_RECORD,
 )
-def get_mentee(mentee_id: UUID, principal: PrincipalDep, mentoring: MentoringDep) -> dict[str, Any]:
+def get_mentee(mentee_id: UUID, principal: PeopleReader, mentoring: MentoringDep) -> dict[str, Any]:
     """Staff, auditors and the mentee see the record; the mentee's current mentor sees
     it too. Demographics (special-category data) only to admins, auditors and the
     mentee themselves."""
-    require_role(principal, PEOPLE_READERS)
     mentee = mentoring.get_mentee(mentee_id)
     check_scheme(principal, mentee.scheme_id, "mentee", mentee_id)
     if principal.role == "mentee" and principal.subject_id != mentee_id:
@@ -155,7 +129,7 @@ def get_mentee(mentee_id: UUID, principal: PrincipalDep, mentoring: MentoringDep
         principal, mentee.open_relationship_id, mentoring
     ):
         raise NotFound("mentee", mentee_id)
-    with_demographics = principal.role in DEMOGRAPHICS_READERS | {"mentee"}
+    with_demographics = allowed(principal, Action.SEE_DEMOGRAPHICS) or principal.role == "mentee"
     return mentee_view(mentee, with_demographics)
 
 

@@ -3,14 +3,15 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 from pydantic import AwareDatetime
 
 from domain.relationship import Relationship
 from domain.vocabulary import MatchingModel, State
-from services.access import Can, Forbidden, check_relationship, in_scheme, require_role, sees_sealed
+from services import read_side
+from services.access import Action, Forbidden, check_relationship, in_scheme, sees_sealed
 from services.api import answers
-from services.api.deps import MentoringDep, PrincipalDep
+from services.api.deps import MentoringDep, RuntimeDep, require
 from services.api.problems import AUTHENTICATED, COMMAND, ONE_RECORD, REFUSED
 from services.api.schemas import (
     AgreementIn,
@@ -26,18 +27,23 @@ from services.api.schemas import (
 )
 from services.application import Mentoring, Saved
 from services.auth import Principal
+from services.read_side import RelationshipFilter
 from services.views import candidate_view, event_view, relationship_view, saved_view
 
 router = APIRouter(prefix="/v1/relationships", tags=["relationships"], responses=AUTHENTICATED)
 
+Reader = Annotated[Principal, Depends(require(Action.READ_RELATIONSHIP))]
+Requester = Annotated[Principal, Depends(require(Action.REQUEST_MENTOR))]
+Inviter = Annotated[Principal, Depends(require(Action.INVITE_MENTOR))]
+Responder = Annotated[Principal, Depends(require(Action.RESPOND_TO_INVITATION))]
+Participant = Annotated[Principal, Depends(require(Action.TAKE_PART))]
+Rematcher = Annotated[Principal, Depends(require(Action.REMATCH))]
 
-def _load(
-    mentoring: Mentoring, principal: Principal, relationship_id: UUID, action: Can
-) -> Relationship:
-    """The relationship, if this caller may take this action on it (else 403/404)."""
-    require_role(principal, action.value)
+
+def _load(mentoring: Mentoring, principal: Principal, relationship_id: UUID) -> Relationship:
+    """The relationship, if it is this caller's to act on (else 404)."""
     relationship = mentoring.get_relationship(relationship_id)
-    check_relationship(principal, relationship, action)
+    check_relationship(principal, relationship)
     return relationship
 
 
@@ -52,11 +58,10 @@ def _answer(saved: Saved[Relationship]) -> dict[str, Any]:
     responses=COMMAND,
 )
 def request_mentor(
-    body: RelationshipIn, principal: PrincipalDep, mentoring: MentoringDep
+    body: RelationshipIn, principal: Requester, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """A mentee asks for a mentor (staff may ask on their behalf). One open request
     per mentee: a second is 409."""
-    require_role(principal, Can.REQUEST.value)
     if principal.role == "mentee" and principal.subject_id != body.mentee_id:
         raise Forbidden("mentees request mentors for themselves only")
     if not in_scheme(principal, body.scheme_id):
@@ -69,8 +74,8 @@ def request_mentor(
 
 @router.get("", response_model=answers.RelationshipPage)
 def list_relationships(
-    principal: PrincipalDep,
-    mentoring: MentoringDep,
+    principal: Reader,
+    runtime: RuntimeDep,
     scheme_id: UUID | None = None,
     state: State | None = None,
     stalled: bool | None = None,
@@ -79,55 +84,33 @@ def list_relationships(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """The relationships this caller may see, oldest first. `next_cursor` is given
-    when there may be more."""
-    require_role(principal, Can.READ.value)
-    items: list[dict[str, Any]] = []
-    next_cursor = None
-    for position, relationship in mentoring.all_of(Relationship, after=cursor):
-        wanted = (
-            (scheme_id is None or relationship.scheme_id == scheme_id)
-            and (state is None or relationship.state == state)
-            and (stalled is None or relationship.stalled == stalled)
-            and (mentor_id is None or relationship.mentor_id == mentor_id)
-            and (mentee_id is None or relationship.mentee_id == mentee_id)
-        )
-        if wanted and _may_see(principal, relationship):
-            if len(items) == limit:
-                break
-            items.append(relationship_view(relationship))
-            next_cursor = position
-    else:
-        next_cursor = None
-    return {"items": items, "next_cursor": next_cursor}
-
-
-def _may_see(principal: Principal, relationship: Relationship) -> bool:
-    if principal.role == "mentor":
-        return relationship.mentor_id == principal.subject_id
-    if principal.role == "mentee":
-        return relationship.mentee_id == principal.subject_id
-    return in_scheme(principal, relationship.scheme_id)
+    """The relationships this caller may see, oldest first, from the read side.
+    `next_cursor` is given when there may be more."""
+    wanted = RelationshipFilter(
+        scheme_id=scheme_id, state=state, stalled=stalled, mentor_id=mentor_id, mentee_id=mentee_id
+    )
+    page = read_side.relationships(runtime.pool, principal, wanted, limit, cursor)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.get("/{relationship_id}", response_model=answers.Relationship, responses=ONE_RECORD)
 def get_relationship(
     relationship_id: UUID,
-    principal: PrincipalDep,
+    principal: Reader,
     mentoring: MentoringDep,
     as_of: AwareDatetime | None = None,
 ) -> dict[str, Any]:
     """The relationship now, or as it stood at `as_of`."""
-    _load(mentoring, principal, relationship_id, Can.READ)
+    _load(mentoring, principal, relationship_id)
     return relationship_view(mentoring.get_relationship(relationship_id, as_of=as_of))
 
 
 @router.get("/{relationship_id}/events", response_model=list[answers.Event], responses=ONE_RECORD)
 def relationship_events(
-    relationship_id: UUID, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, principal: Reader, mentoring: MentoringDep
 ) -> list[dict[str, Any]]:
     """The history. Who ended a pairing without blame, and why, only to auditors."""
-    _load(mentoring, principal, relationship_id, Can.READ)
+    _load(mentoring, principal, relationship_id)
     show_sealed = sees_sealed(principal)
     return [event_view(e, show_sealed) for e in mentoring.relationship_events(relationship_id)]
 
@@ -139,7 +122,7 @@ def relationship_events(
 )
 def candidates(
     relationship_id: UUID,
-    principal: PrincipalDep,
+    principal: Inviter,
     mentoring: MentoringDep,
     limit: Annotated[int | None, Query(ge=1, le=500)] = None,
 ) -> list[dict[str, Any]]:
@@ -147,7 +130,7 @@ def candidates(
     score and reasons; for staff and the mentee (who may invite). In a hybrid scheme
     the mentee sees the proposals they pick from. 409 unless the relationship is
     requested."""
-    relationship = _load(mentoring, principal, relationship_id, Can.INVITE)
+    relationship = _load(mentoring, principal, relationship_id)
     scheme = mentoring.get_scheme(relationship.scheme_id)
     if principal.role == "mentee" and scheme.matching_model == MatchingModel.HYBRID:
         found = mentoring.matchmaking.proposals(relationship_id)[:limit]
@@ -162,11 +145,11 @@ def candidates(
     responses=COMMAND,
 )
 def invite(
-    relationship_id: UUID, body: InviteIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: InviteIn, principal: Inviter, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """Coordinators invite in every model; mentees choose their own mentor except
     where the scheme assigns mentors (in a hybrid scheme, one of their candidates)."""
-    relationship = _load(mentoring, principal, relationship_id, Can.INVITE)
+    relationship = _load(mentoring, principal, relationship_id)
     if principal.role == "mentee":
         scheme = mentoring.get_scheme(relationship.scheme_id)
         if scheme.matching_model == MatchingModel.ASSIGNED:
@@ -181,9 +164,9 @@ def invite(
     summary="The invited mentor accepts (matched) or declines (back to requested)",
 )
 def respond(
-    relationship_id: UUID, body: RespondIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: RespondIn, principal: Responder, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _load(mentoring, principal, relationship_id, Can.RESPOND)
+    _load(mentoring, principal, relationship_id)
     return _answer(mentoring.respond_to_invitation(relationship_id, body.accept, principal.actor))
 
 
@@ -194,10 +177,10 @@ def respond(
     responses=COMMAND,
 )
 def log_meeting(
-    relationship_id: UUID, body: MeetingIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: MeetingIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """That a meeting happened: date, mode, duration. Never what was said."""
-    _load(mentoring, principal, relationship_id, Can.TAKE_PART)
+    _load(mentoring, principal, relationship_id)
     saved = mentoring.log_meeting(
         relationship_id, body.held_on, body.mode, body.duration_minutes, principal.actor
     )
@@ -211,9 +194,9 @@ def log_meeting(
     summary="Record the mentoring contract: how often to meet, ground rules, confidentiality",
 )
 def record_agreement(
-    relationship_id: UUID, body: AgreementIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: AgreementIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _load(mentoring, principal, relationship_id, Can.TAKE_PART)
+    _load(mentoring, principal, relationship_id)
     saved = mentoring.record_agreement(
         relationship_id,
         body.meeting_frequency,
@@ -231,9 +214,9 @@ def record_agreement(
     summary="Pause the relationship and every timer it has running",
 )
 def pause(
-    relationship_id: UUID, body: PauseIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: PauseIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _load(mentoring, principal, relationship_id, Can.TAKE_PART)
+    _load(mentoring, principal, relationship_id)
     saved = mentoring.pause(relationship_id, body.reason_category, body.until, principal.actor)
     return _answer(saved)
 
@@ -245,9 +228,9 @@ def pause(
     summary="Resume: each timer runs on with the time it had left",
 )
 def resume(
-    relationship_id: UUID, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _load(mentoring, principal, relationship_id, Can.TAKE_PART)
+    _load(mentoring, principal, relationship_id)
     return _answer(mentoring.resume(relationship_id, principal.actor))
 
 
@@ -258,18 +241,18 @@ def resume(
     summary="Move the planned end later, by mutual agreement",
 )
 def extend(
-    relationship_id: UUID, body: ExtendIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: ExtendIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _load(mentoring, principal, relationship_id, Can.TAKE_PART)
+    _load(mentoring, principal, relationship_id)
     return _answer(mentoring.extend(relationship_id, end_of(body.until), principal.actor))
 
 
 @router.post("/{relationship_id}/end", response_model=answers.SavedRelationship, responses=COMMAND)
 def end(
-    relationship_id: UUID, body: EndIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: EndIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """Either party (or staff) may end at any point; no reason is required."""
-    _load(mentoring, principal, relationship_id, Can.TAKE_PART)
+    _load(mentoring, principal, relationship_id)
     saved = mentoring.end(relationship_id, body.kind, body.reason_category, principal.actor)
     return _answer(saved)
 
@@ -280,11 +263,9 @@ def end(
     response_model=answers.SavedRelationship,
     responses=COMMAND,
 )
-def rematch(
-    relationship_id: UUID, principal: PrincipalDep, mentoring: MentoringDep
-) -> dict[str, Any]:
+def rematch(relationship_id: UUID, principal: Rematcher, mentoring: MentoringDep) -> dict[str, Any]:
     """A new request for the same mentee, previous mentors excluded."""
-    _load(mentoring, principal, relationship_id, Can.REMATCH)
+    _load(mentoring, principal, relationship_id)
     return _answer(mentoring.rematch(relationship_id, principal.actor))
 
 
@@ -295,11 +276,11 @@ def rematch(
     responses=COMMAND,
 )
 def give_feedback(
-    relationship_id: UUID, body: FeedbackIn, principal: PrincipalDep, mentoring: MentoringDep
+    relationship_id: UUID, body: FeedbackIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """Survey answers. Mentors and mentees answer for themselves; staff may enter
     answers given on paper."""
-    _load(mentoring, principal, relationship_id, Can.TAKE_PART)
+    _load(mentoring, principal, relationship_id)
     if principal.role in ("mentor", "mentee") and body.respondent != principal.role:
         raise Forbidden(f"a {principal.role} answers as the {principal.role}")
     saved = mentoring.give_feedback(

@@ -9,36 +9,35 @@ cursor is in the `Next-Cursor` header.
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 import psycopg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime
 
 from domain.errors import InvalidValue
 from projections import access_log, queries
 from projections.reading import Page
-from services.access import Forbidden, check_scheme, require_role
+from services.access import Action, check_scheme, sees_sealed
 from services.api import answers
-from services.api.deps import PrincipalDep, RuntimeDep
+from services.api.deps import RuntimeDep, require
 from services.api.problems import AUTHENTICATED, ONE_RECORD
 from services.auth import Principal
 from services.errors import NotFound
+from services.read_side import caught_up
 from services.runtime import Runtime
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=AUTHENTICATED)
 
 # Aggregates: no person can be singled out (equity suppresses small counts).
-AGGREGATE_READERS = frozenset({"admin", "coordinator", "reporter", "auditor"})
-# Lists of pairs and mentors: ids of people, so not for reporters.
-CASEWORK_READERS = frozenset({"admin", "coordinator", "auditor"})
-AUDIT_READERS = frozenset({"admin", "auditor"})
-CATCH_UP_SECONDS = 5.0
+AggregateReader = Annotated[Principal, Depends(require(Action.READ_AGGREGATE_REPORTS))]
+CaseworkReader = Annotated[Principal, Depends(require(Action.READ_CASEWORK_REPORTS))]
+AuditReader = Annotated[Principal, Depends(require(Action.READ_AUDIT_TRAIL))]
+AccessLogReader = Annotated[Principal, Depends(require(Action.READ_ACCESS_LOG))]
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
@@ -52,17 +51,6 @@ CSV: dict[int | str, dict[str, Any]] = {200: {"content": _AS_CSV}}
 PAGED: dict[int | str, dict[str, Any]] = {
     200: {"content": _AS_CSV, "headers": {"Next-Cursor": _NEXT_CURSOR}}
 }
-
-
-@contextmanager
-def caught_up(runtime: Runtime) -> Iterator[psycopg.Connection[Any]]:
-    """A connection to read reports on, once the projections hold every event
-    recorded so far, or after CATCH_UP_SECONDS if they are still behind."""
-    with runtime.pool.connection() as connection:
-        connection.autocommit = True
-        head = queries.head_position(connection)
-        queries.wait_for_position(connection, head, timeout=CATCH_UP_SECONDS)
-        yield connection
 
 
 def _scheme_scope(principal: Principal, scheme_id: UUID | None) -> UUID | None:
@@ -112,7 +100,7 @@ def _paged(
     request: Request, runtime: Runtime, read: Callable[[psycopg.Connection[Any]], Page]
 ) -> Response:
     """One page of a list report; a cursor or limit it cannot use is bad input."""
-    with caught_up(runtime) as connection:
+    with caught_up(runtime.pool) as connection:
         try:
             page = read(connection)
         except ValueError as error:
@@ -123,14 +111,13 @@ def _paged(
 @router.get("/stalled", response_model=list[answers.StalledPair], responses=PAGED | ONE_RECORD)
 def stalled(
     request: Request,
-    principal: PrincipalDep,
+    principal: CaseworkReader,
     runtime: RuntimeDep,
     scheme_id: UUID | None = None,
     limit: Limit = 100,
     cursor: str | None = None,
 ) -> Response:
     """Open stalls, longest first: the list coordinators work from."""
-    require_role(principal, CASEWORK_READERS)
     scope = _scheme_scope(principal, scheme_id)
     return _paged(
         request,
@@ -144,16 +131,15 @@ def stalled(
 @router.get("/evaluation", response_model=answers.Evaluation, responses=CSV | ONE_RECORD)
 def evaluation(
     request: Request,
-    principal: PrincipalDep,
+    principal: AggregateReader,
     runtime: RuntimeDep,
     scheme_id: UUID,
     cohort: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     """Named metrics (rates 0..1) with numerator and denominator, survey results and
     the scheme's SMART objectives, target against actual."""
-    require_role(principal, AGGREGATE_READERS)
     _scheme_scope(principal, scheme_id)
-    with caught_up(runtime) as connection:
+    with caught_up(runtime.pool) as connection:
         report = queries.evaluation(connection, scheme_id, cohort)
     if report is None:
         raise NotFound("evaluation for scheme and cohort", f"{scheme_id} {cohort or ''}".strip())
@@ -175,13 +161,12 @@ def evaluation(
 )
 def mentor_load(
     request: Request,
-    principal: PrincipalDep,
+    principal: CaseworkReader,
     runtime: RuntimeDep,
     scheme_id: UUID | None = None,
     limit: Limit = 100,
     cursor: str | None = None,
 ) -> Response:
-    require_role(principal, CASEWORK_READERS)
     scope = _scheme_scope(principal, scheme_id)
     return _paged(
         request,
@@ -194,13 +179,12 @@ def mentor_load(
 
 @router.get("/equity", response_model=list[answers.EquityRate], responses=CSV | ONE_RECORD)
 def equity(
-    request: Request, principal: PrincipalDep, runtime: RuntimeDep, scheme_id: UUID
+    request: Request, principal: AggregateReader, runtime: RuntimeDep, scheme_id: UUID
 ) -> Response:
     """Uptake, match, met-mentor and no-blame-end rates by demographic group; counts
     under 5 are suppressed."""
-    require_role(principal, AGGREGATE_READERS)
     _scheme_scope(principal, scheme_id)
-    with caught_up(runtime) as connection:
+    with caught_up(runtime.pool) as connection:
         rows = queries.equity(connection, scheme_id)
     return _answer(request, rows)
 
@@ -208,16 +192,15 @@ def equity(
 @router.get("/counts", response_model=answers.Counts, responses=CSV | ONE_RECORD)
 def counts(
     request: Request,
-    principal: PrincipalDep,
+    principal: AggregateReader,
     runtime: RuntimeDep,
     scheme_id: UUID,
     as_of: AwareDatetime | None = None,
 ) -> Response:
     """Relationships per state as they stood at `as_of` (default: now)."""
-    require_role(principal, AGGREGATE_READERS)
     _scheme_scope(principal, scheme_id)
     moment = as_of or datetime.now().astimezone()
-    with caught_up(runtime) as connection:
+    with caught_up(runtime.pool) as connection:
         report = queries.counts_as_of(connection, scheme_id, moment)
     rows = [{"state": state, "count": n} for state, n in report["counts"].items()]
     return _answer(request, rows, body=report)
@@ -226,7 +209,7 @@ def counts(
 @router.get("/audit", response_model=list[answers.AuditEntry], responses=PAGED)
 def audit(
     request: Request,
-    principal: PrincipalDep,
+    principal: AuditReader,
     runtime: RuntimeDep,
     aggregate_id: UUID | None = None,
     since: AwareDatetime | None = None,
@@ -234,7 +217,6 @@ def audit(
     cursor: str | None = None,
 ) -> Response:
     """Every event: when, who, what (never meeting content). Sealed fields to auditors."""
-    require_role(principal, AUDIT_READERS)
     return _paged(
         request,
         runtime,
@@ -244,23 +226,22 @@ def audit(
             since=since,
             limit=limit,
             cursor=cursor,
-            include_sealed=principal.role == "auditor",
+            include_sealed=sees_sealed(principal),
         ),
     )
 
 
 @router.get("/audit/verify", response_model=answers.AuditCheck)
-def verify(principal: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+def verify(principal: AuditReader, runtime: RuntimeDep) -> dict[str, Any]:
     """Check the audit log's hash chain: `{ok, rows, first_bad_row}`."""
-    require_role(principal, AUDIT_READERS)
-    with caught_up(runtime) as connection:
+    with caught_up(runtime.pool) as connection:
         return queries.verify_audit(connection)
 
 
 @router.get("/access-log", response_model=list[answers.Access], responses=PAGED)
 def accesses(
     request: Request,
-    principal: PrincipalDep,
+    principal: AccessLogReader,
     runtime: RuntimeDep,
     record_id: UUID | None = None,
     actor_id: Annotated[str | None, Query(max_length=100)] = None,
@@ -269,8 +250,6 @@ def accesses(
     cursor: str | None = None,
 ) -> Response:
     """Who read which personal record, when (never what it said). Auditors only."""
-    if principal.role != "auditor":
-        raise Forbidden("the access log is for auditors")
     return _paged(
         request,
         runtime,

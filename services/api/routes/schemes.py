@@ -1,21 +1,24 @@
 """Schemes: settings, cohorts, objectives, survey, governance roles, and pairing a
 cohort at once."""
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
-from services.access import STAFF, check_scheme, own_scheme_id, require_role
+from services.access import Action, check_scheme, own_scheme_id
 from services.api import answers
-from services.api.deps import MentoringDep, PrincipalDep
+from services.api.deps import MentoringDep, PrincipalDep, require
 from services.api.problems import AUTHENTICATED, COMMAND, CREATION, ONE_RECORD
 from services.api.schemas import MatchCohortIn, RoleIn, SchemeIn, SchemePatch, given
+from services.auth import Principal
 from services.errors import NotFound
 from services.views import cohort_run_view, saved_view, scheme_view
 
 router = APIRouter(prefix="/v1/schemes", tags=["schemes"], responses=AUTHENTICATED)
-ADMIN = frozenset({"admin"})
+
+SchemeManager = Annotated[Principal, Depends(require(Action.MANAGE_SCHEMES))]
+CohortMatcher = Annotated[Principal, Depends(require(Action.MATCH_COHORT))]
 
 
 @router.post(
@@ -26,9 +29,8 @@ ADMIN = frozenset({"admin"})
     summary="Create a scheme; timers left out take their defaults",
 )
 def create_scheme(
-    body: SchemeIn, principal: PrincipalDep, mentoring: MentoringDep
+    body: SchemeIn, principal: SchemeManager, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    require_role(principal, ADMIN)
     settings = body.model_dump(exclude_none=True)
     saved = mentoring.create_scheme(settings, principal.actor)
     return saved_view(scheme_view(saved.aggregate), saved.position)
@@ -51,9 +53,8 @@ def get_scheme(scheme_id: UUID, principal: PrincipalDep, mentoring: MentoringDep
     summary="Change a scheme's settings; timers and matching settings given are merged in",
 )
 def change_scheme(
-    scheme_id: UUID, body: SchemePatch, principal: PrincipalDep, mentoring: MentoringDep
+    scheme_id: UUID, body: SchemePatch, principal: SchemeManager, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    require_role(principal, ADMIN)
     changes = body.model_dump(exclude_unset=True)
     if "timers" in changes:
         changes["timers"] = {k: v for k, v in changes["timers"].items() if v is not None}
@@ -71,9 +72,8 @@ def change_scheme(
     summary="Give a governance role to a person from a date",
 )
 def assign_role(
-    scheme_id: UUID, body: RoleIn, principal: PrincipalDep, mentoring: MentoringDep
+    scheme_id: UUID, body: RoleIn, principal: SchemeManager, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    require_role(principal, ADMIN)
     saved = mentoring.assign_scheme_role(
         scheme_id, body.role, body.person, body.from_, principal.actor
     )
@@ -83,14 +83,13 @@ def assign_role(
 @router.post("/{scheme_id}/match-cohort", response_model=answers.CohortRun, responses=COMMAND)
 def match_cohort(
     scheme_id: UUID,
-    principal: PrincipalDep,
+    principal: CohortMatcher,
     mentoring: MentoringDep,
     body: MatchCohortIn | None = None,
 ) -> dict[str, Any]:
     """Pair every request of the scheme waiting for a mentor at once, by the optimal
     assignment, and invite each proposal; with `dry_run`, only propose. Each
     request left unmatched comes with its reasons."""
-    require_role(principal, STAFF)
     check_scheme(principal, scheme_id, "scheme", scheme_id)
     dry_run = body is not None and body.dry_run
     return cohort_run_view(mentoring.matchmaking.match_cohort(scheme_id, dry_run, principal.actor))
