@@ -98,7 +98,7 @@ rate AS (
         ('request_rate', g.requested, g.registered, 1),
         ('match_rate', g.matched, g.requested, 2),
         ('met_mentor_rate', g.met, g.registered, 3),
-        ('no_blame_end_rate', g.no_blame, g.matched, 4)
+        ('no_blame_end_mentee_rate', g.no_blame, g.matched, 4)
     ) AS v(metric, numerator, denominator, ordinal)
 ),
 ranked AS (
