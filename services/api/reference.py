@@ -49,6 +49,11 @@ def _preamble(document: Schema) -> list[str]:
         "403; a role named may still get 404 for a record outside its reach (another",
         "mentee's relationship, another scheme's for a coordinator).",
         "",
+        "A token that is missing, unknown, expired or revoked gets 401. A client address",
+        "that presents too many tokens that are not valid (MENTORING_AUTH_FAILURES_PER_MINUTE,",
+        "20 a minute, counted by each API process) gets 429 with `Retry-After`, whatever",
+        'token it presents, until the oldest of them is a minute old (README, "Tokens").',
+        "",
     ]
 
 
