@@ -10,6 +10,9 @@ from workflows.model import TASK_QUEUE
 # Where the worker and relay find Temporal when MENTORING_TEMPORAL_ADDRESS is not set
 # (`mentoring up` starts its dev server instead).
 DEFAULT_TEMPORAL_ADDRESS = "127.0.0.1:7233"
+# How many tokens that are not valid a client address may present in a minute
+# (services.throttle) when MENTORING_AUTH_FAILURES_PER_MINUTE is not set.
+DEFAULT_AUTH_FAILURES_PER_MINUTE = 20
 
 
 class ConfigError(Exception):
@@ -50,7 +53,9 @@ class Settings:
             temporal_namespace=env.get("MENTORING_TEMPORAL_NAMESPACE") or "default",
             temporal_task_queue=env.get("MENTORING_TEMPORAL_TASK_QUEUE") or TASK_QUEUE,
             max_body_bytes=_int(env, "MENTORING_MAX_BODY_BYTES", 64 * 1024),
-            auth_failures_per_minute=_int(env, "MENTORING_AUTH_FAILURES_PER_MINUTE", 20, least=1),
+            auth_failures_per_minute=_int(
+                env, "MENTORING_AUTH_FAILURES_PER_MINUTE", DEFAULT_AUTH_FAILURES_PER_MINUTE, least=1
+            ),
         )
 
 
