@@ -37,7 +37,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 # The table as the first release made it, then what later releases added, each
 # statement idempotent: a new database and one of an earlier release take the same
 # path. Tokens stored before expiry existed expire DEFAULT_LIFETIME after the
-# upgrade, and so does a token an earlier release still running goes on issuing.
+# upgrade, and so do those an earlier release, still running beside this one, issues.
 TOKENS_TABLE = (
     """
     CREATE TABLE IF NOT EXISTS mentoring_tokens (
