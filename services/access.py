@@ -27,7 +27,7 @@ class Forbidden(Exception):
 class Action(Enum):
     """What a caller may ask to do; the roles allowed are in POLICY."""
 
-    ISSUE_TOKENS = "issue bearer tokens"
+    MANAGE_TOKENS = "issue, list and revoke bearer tokens"
     MANAGE_SCHEMES = "create a scheme, change its settings, assign its roles"
     MATCH_COHORT = "pair a scheme's waiting requests at once"
     REGISTER_PEOPLE = "register mentors and mentees"
@@ -55,7 +55,7 @@ _PEOPLE: frozenset[Role] = frozenset({"mentor", "mentee"})
 
 POLICY: Mapping[Action, frozenset[Role]] = MappingProxyType(
     {
-        Action.ISSUE_TOKENS: frozenset({"admin"}),
+        Action.MANAGE_TOKENS: frozenset({"admin"}),
         Action.MANAGE_SCHEMES: frozenset({"admin"}),
         Action.MATCH_COHORT: _STAFF,
         Action.REGISTER_PEOPLE: _STAFF,

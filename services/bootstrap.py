@@ -30,6 +30,7 @@ from services.idempotency import IdempotencyStore
 from services.persistence import postgres_env
 from services.runtime import Runtime
 from services.supervisor import Background
+from services.throttle import FailedAuthentications
 from workflows.activities import RelationshipActivities
 from workflows.background import WorkerAndRelay
 from workflows.connect import connect_to_temporal
@@ -79,6 +80,7 @@ def build_runtime(settings: Settings) -> Runtime:
         pool=pool,
         tokens=TokenStore(pool, settings.admin_token),
         idempotency=IdempotencyStore(pool, mentoring.mapper.cipher),
+        failed_authentications=FailedAuthentications(settings.auth_failures_per_minute),
     )
 
 

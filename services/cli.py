@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from typing import NoReturn
+from typing import Any, NoReturn
 from uuid import UUID
 
 import psycopg
@@ -24,6 +24,7 @@ from eventsourcing.persistence import OperationalError as StoreUnreachable
 
 from domain.actors import ROLES
 from domain.errors import DomainError
+from services.auth import DEFAULT_LIFETIME, MAX_LIFETIME, token_lifetime
 from services.config import ConfigError, Settings, database_url_of
 from services.errors import NotFound
 from services.runtime import Runtime
@@ -123,6 +124,22 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--scheme-id", type=UUID, action="append", default=[], help="a coordinator's scheme"
     )
+    create.add_argument(
+        "--expires-in",
+        default=f"P{DEFAULT_LIFETIME.days}D",
+        help=f"an ISO 8601 duration, at most P{MAX_LIFETIME.days}D "
+        f"(default P{DEFAULT_LIFETIME.days}D)",
+    )
+    token_commands.add_parser(
+        "list",
+        help="list the issued tokens, without their secrets",
+        description="One line per issued token: id, status, role, label, subject, schemes, "
+        "created, expires, last used (to the minute).",
+    )
+    revoke = token_commands.add_parser(
+        "revoke", help="revoke a token at once", description="Revoke a bearer token."
+    )
+    revoke.add_argument("id", type=UUID, metavar="ID", help="the token's id (token list)")
     return top
 
 
@@ -175,7 +192,11 @@ def up(settings: Settings) -> None:
     from services.embedded import admin_token_from
 
     configured_database = settings.database_url is not None
-    settings = bootstrap.with_database(settings)
+    # The bootstrap admin token is configured, never issued (services.auth).
+    kept_token = None if settings.admin_token else admin_token_from(settings.var_dir)
+    settings = replace(
+        bootstrap.with_database(settings), admin_token=settings.admin_token or kept_token
+    )
     # Tables first, in this thread: the components below would otherwise race to
     # create the same ones on a new database.
     runtime = bootstrap.build_runtime(settings)
@@ -183,8 +204,7 @@ def up(settings: Settings) -> None:
         background = bootstrap.start_background(settings)
         try:
             runtime.settings = replace(settings, temporal_address=background.temporal_address)
-            token = settings.admin_token or admin_token_from(settings.var_dir, runtime)
-            print_where(settings, configured_database, background, token)
+            print_where(settings, configured_database, background, kept_token)
             serve_api(runtime)
         finally:
             background.stop()
@@ -193,8 +213,10 @@ def up(settings: Settings) -> None:
 
 
 def print_where(
-    settings: Settings, configured_database: bool, background: object, token: str
+    settings: Settings, configured_database: bool, background: object, kept_token: str | None
 ) -> None:
+    """What runs where; the admin token when it is kept in var/admin-token (None: it
+    is MENTORING_ADMIN_TOKEN)."""
     from services.supervisor import Background
 
     assert isinstance(background, Background)
@@ -209,10 +231,10 @@ def print_where(
         print(f"Temporal:    {background.temporal_address} (MENTORING_TEMPORAL_ADDRESS)")
     print("Worker, relay and projections: running")
     print(f"API:         http://{settings.host}:{settings.port}  (docs at /docs)")
-    if settings.admin_token:
+    if kept_token is None:
         print("Admin token: MENTORING_ADMIN_TOKEN")
     else:
-        print(f"Admin token: {token}")
+        print(f"Admin token: {kept_token}")
         print(f"             (kept in {settings.var_dir}/admin-token)")
     sys.stdout.flush()
 
@@ -274,11 +296,54 @@ def verify_audit(settings: Settings) -> int:
 
 
 def create_token(settings: Settings, args: argparse.Namespace) -> None:
+    """Print a new token. Raises InvalidValue for a bad role, subject, scheme or
+    lifetime (the lifetime before connecting)."""
+    lifetime = token_lifetime(args.expires_in)
     runtime = connect(settings)
     try:
-        print(runtime.issue_token(args.role, args.label, args.subject_id, args.scheme_id))
+        issued = runtime.issue_token(
+            args.role, args.label, args.subject_id, args.scheme_id, lifetime
+        )
+        print(issued.secret)
     finally:
         runtime.close()
+
+
+def list_tokens(settings: Settings) -> None:
+    runtime = connect(settings)
+    try:
+        for record in runtime.tokens.tokens():
+            print(token_line(record.as_json()))
+    finally:
+        runtime.close()
+
+
+def revoke_token(settings: Settings, token_id: UUID) -> None:
+    """Revoke a token. Raises NotFound for an unknown id."""
+    runtime = connect(settings)
+    try:
+        if not runtime.tokens.revoke(token_id):
+            raise NotFound("token", token_id)
+        print(f"revoked token {token_id}")
+    finally:
+        runtime.close()
+
+
+def token_line(token: dict[str, Any]) -> str:
+    """A listed token on one line, tab-separated, `-` for what it lacks; the label's
+    runs of white space (a tab, a line break) become one space."""
+    fields = (
+        token["id"],
+        token["status"],
+        token["role"],
+        " ".join(token["label"].split()),
+        token["subject_id"] or "-",
+        ",".join(token["scheme_ids"]) or "-",
+        token["created_at"],
+        token["expires_at"],
+        token["last_used_at"] or "-",
+    )
+    return "\t".join(fields)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -300,8 +365,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         rebuild(settings, args.name)
     elif args.command == "audit":
         return verify_audit(settings)
-    elif args.command == "token":
+    elif args.command == "token" and args.token_command == "create":
         create_token(settings, args)
+    elif args.command == "token" and args.token_command == "list":
+        list_tokens(settings)
+    elif args.command == "token":
+        revoke_token(settings, args.id)
     return 0
 
 

@@ -10,6 +10,9 @@ from workflows.model import TASK_QUEUE
 # Where the worker and relay find Temporal when MENTORING_TEMPORAL_ADDRESS is not set
 # (`mentoring up` starts its dev server instead).
 DEFAULT_TEMPORAL_ADDRESS = "127.0.0.1:7233"
+# How many tokens that are not valid a client address may present in a minute
+# (services.throttle) when MENTORING_AUTH_FAILURES_PER_MINUTE is not set.
+DEFAULT_AUTH_FAILURES_PER_MINUTE = 20
 
 
 class ConfigError(Exception):
@@ -32,6 +35,7 @@ class Settings:
     temporal_namespace: str
     temporal_task_queue: str
     max_body_bytes: int
+    auth_failures_per_minute: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -49,17 +53,23 @@ class Settings:
             temporal_namespace=env.get("MENTORING_TEMPORAL_NAMESPACE") or "default",
             temporal_task_queue=env.get("MENTORING_TEMPORAL_TASK_QUEUE") or TASK_QUEUE,
             max_body_bytes=_int(env, "MENTORING_MAX_BODY_BYTES", 64 * 1024),
+            auth_failures_per_minute=_int(
+                env, "MENTORING_AUTH_FAILURES_PER_MINUTE", DEFAULT_AUTH_FAILURES_PER_MINUTE, least=1
+            ),
         )
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, least: int | None = None) -> int:
     raw = env.get(name)
     if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if least is not None and value < least:
+        raise ConfigError(f"{name} must be at least {least}, not {value}")
+    return value
 
 
 def database_url_of(settings: Settings) -> str:

@@ -5,8 +5,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from services.auth import new_secret
 from services.persistence import create_cipher_key
-from services.runtime import Runtime
 
 # The embedded servers this process started or joined.
 _servers: list[Any] = []
@@ -44,13 +44,11 @@ def cipher_key_from(var_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def admin_token_from(var_dir: Path, runtime: Runtime) -> str:
-    """The admin token in var/admin-token; issued and written on first start."""
+def admin_token_from(var_dir: Path) -> str:
+    """The bootstrap admin token in var/admin-token, created on first use and reused
+    after. Like MENTORING_ADMIN_TOKEN it is configured, not issued: never stored in
+    the database, so it never expires (services.auth)."""
     path = var_dir / "admin-token"
-    if path.exists():
-        token = path.read_text().strip()
-        if runtime.tokens.resolve(token) is not None:
-            return token
-    token = runtime.tokens.issue(role="admin", label="first admin (mentoring up)")
-    _write_secret(path, token)
-    return token
+    if not path.exists() or not path.read_text().strip():
+        _write_secret(path, new_secret())
+    return path.read_text().strip()

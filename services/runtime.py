@@ -1,8 +1,10 @@
 """What the API and the CLI's token commands run on: the application, a connection
-pool, and the token and idempotency stores (built by services.bootstrap)."""
+pool, the token and idempotency stores, and the throttle of failed authentications
+(built by services.bootstrap)."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 from psycopg_pool import ConnectionPool
@@ -10,10 +12,11 @@ from psycopg_pool import ConnectionPool
 from domain.actors import ROLES
 from domain.errors import InvalidValue
 from services.application import Mentoring
-from services.auth import TokenStore
+from services.auth import DEFAULT_LIFETIME, IssuedToken, TokenStore
 from services.config import Settings
 from services.errors import NotFound
 from services.idempotency import IdempotencyStore
+from services.throttle import FailedAuthentications
 
 
 @dataclass
@@ -24,6 +27,7 @@ class Runtime:
     pool: ConnectionPool
     tokens: TokenStore
     idempotency: IdempotencyStore
+    failed_authentications: FailedAuthentications
 
     def issue_token(
         self,
@@ -31,8 +35,10 @@ class Runtime:
         label: str,
         subject_id: UUID | None = None,
         scheme_ids: Sequence[UUID] = (),
-    ) -> str:
-        """Issue a token after checking it names real people and schemes.
+        lifetime: timedelta = DEFAULT_LIFETIME,
+    ) -> IssuedToken:
+        """Issue a token that expires `lifetime` from now, after checking it names real
+        people and schemes.
 
         Mentor and mentee tokens act as one person (subject_id); coordinator tokens
         cover named schemes. Raises InvalidValue.
@@ -49,7 +55,7 @@ class Runtime:
                 raise InvalidValue("a coordinator token needs at least one scheme id")
             for scheme_id in scheme_ids:
                 _must_exist(self.mentoring.get_scheme, scheme_id)
-        return self.tokens.issue(role, label, subject_id, frozenset(scheme_ids))
+        return self.tokens.issue(role, label, subject_id, frozenset(scheme_ids), lifetime)
 
     def close(self) -> None:
         self.pool.close()

@@ -33,6 +33,7 @@ from domain.vocabulary import (
     StallReason,
     State,
 )
+from services.auth import TokenStatus
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
@@ -74,9 +75,28 @@ class Readiness(Answer):
 class IssuedToken(Answer):
     """A new bearer token."""
 
+    id: UUID
     token: Annotated[str, Field(description="the bearer token; shown this once only")]
+    expires_at: Timestamp
     role: Role
     label: str
+
+
+class ListedToken(Answer):
+    """An issued token, without its secret: whom it is for, and its life so far."""
+
+    id: UUID
+    role: Role
+    label: str
+    subject_id: UUID | None
+    scheme_ids: list[UUID]
+    created_at: Timestamp
+    expires_at: Timestamp
+    last_used_at: Annotated[
+        Timestamp | None, Field(description="to the minute: recorded at most once a minute")
+    ]
+    revoked_at: Timestamp | None
+    status: TokenStatus
 
 
 # Schemes --------------------------------------------------------------------------

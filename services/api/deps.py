@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 
 from domain.actors import ROLES, Role
 from services.access import POLICY, Action, check_allowed
-from services.api.problems import Unauthorized
+from services.api.problems import Throttled, Unauthorized
 from services.application import Mentoring
 from services.auth import Principal
 from services.runtime import Runtime
@@ -25,12 +25,21 @@ def get_mentoring(request: Request) -> Mentoring:
 
 
 def authenticate(request: Request) -> Principal:
-    """The caller of a bearer token; Unauthorized (401) if missing or unknown."""
+    """The caller of a bearer token; Unauthorized (401) if it is missing, unknown,
+    expired or revoked. Throttled (429) without looking at the token when the
+    client's address has presented too many that were not valid (services.throttle);
+    each of those counts, a missing token does not."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
-    principal = get_runtime(request).tokens.resolve(token.strip())
+    runtime = get_runtime(request)
+    address = request.client.host if request.client else "unknown"
+    retry_after = runtime.failed_authentications.retry_after(address)
+    if retry_after is not None:
+        raise Throttled(retry_after)
+    principal = runtime.tokens.resolve(token.strip())
     if principal is None:
+        runtime.failed_authentications.record(address)
         raise Unauthorized()
     request.state.principal = principal  # for the access log
     return principal

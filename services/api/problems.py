@@ -20,7 +20,16 @@ PROBLEM_JSON = "application/problem+json"
 
 
 class Unauthorized(Exception):
-    """No token, or a token we do not know."""
+    """No token, or a token we do not know, or one expired or revoked."""
+
+
+class Throttled(Exception):
+    """Too many tokens that are not valid from this client lately (services.throttle):
+    it may present one again in `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed authentications; retry in {retry_after} s")
+        self.retry_after = retry_after
 
 
 class InputError(BaseModel):
@@ -51,9 +60,13 @@ def problems(*statuses: HTTPStatus) -> dict[int | str, dict[str, Any]]:
 
 
 # What every route behind a bearer token may answer: no or an unknown token, a role
-# that may not, and input it cannot read (its path, query or body).
+# that may not, input it cannot read (its path, query or body), and too many failed
+# authentications from the caller's address.
 AUTHENTICATED = problems(
-    HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.UNPROCESSABLE_ENTITY
+    HTTPStatus.UNAUTHORIZED,
+    HTTPStatus.FORBIDDEN,
+    HTTPStatus.UNPROCESSABLE_ENTITY,
+    HTTPStatus.TOO_MANY_REQUESTS,
 )
 # What a route about one record (or scheme) may answer besides: it is not there, or
 # not yours to see.
@@ -119,6 +132,13 @@ def _unauthorized(request: Request, error: Exception) -> JSONResponse:
     return response
 
 
+def _throttled(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, Throttled)
+    response = problem(429, "Too many requests", str(error), "throttled")
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 def _http(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     response = problem(error.status_code, str(error.detail), str(error.detail), "http")
@@ -142,6 +162,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(Unauthorized, _unauthorized)
+    app.add_exception_handler(Throttled, _throttled)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)
 

@@ -14,6 +14,7 @@ from http import HTTPStatus
 from typing import Any
 
 from services.api.app import create_api
+from services.config import DEFAULT_AUTH_FAILURES_PER_MINUTE
 
 COMMAND = "python -m services.api.reference > docs/api.md"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -48,6 +49,13 @@ def _preamble(document: Schema) -> list[str]:
         "document, from the access policy `services.access.POLICY`). Any other role gets",
         "403; a role named may still get 404 for a record outside its reach (another",
         "mentee's relationship, another scheme's for a coordinator).",
+        "",
+        "A token that is missing, unknown, expired or revoked gets 401. A client address",
+        "that presents too many tokens that are not valid within a minute",
+        f"(MENTORING_AUTH_FAILURES_PER_MINUTE, by default {DEFAULT_AUTH_FAILURES_PER_MINUTE}; "
+        "counted by each API process)",
+        "gets 429 with `Retry-After`, whatever token it presents, until the oldest of them",
+        'is a minute old (README, "Tokens").',
         "",
     ]
 

@@ -42,6 +42,7 @@ from domain.vocabulary import (
     PauseReason,
     SchemeRole,
 )
+from services.auth import DEFAULT_LIFETIME, MAX_LIFETIME, token_lifetime
 
 # Longer timers are mistakes, and far longer ones overflow date arithmetic.
 MAX_DURATION = timedelta(days=36500)
@@ -286,11 +287,30 @@ class FeedbackIn(Body):
     answers: Annotated[dict[Slug, StrictInt | StrictBool], Field(min_length=1, max_length=200)]
 
 
+def _token_lifetime(text: str) -> str:
+    try:
+        token_lifetime(text)
+    except InvalidValue as error:
+        raise ValueError(str(error)) from None
+    return text
+
+
+TokenLifetime = Annotated[
+    str,
+    AfterValidator(_token_lifetime),
+    Field(
+        description=f"ISO 8601, at most P{MAX_LIFETIME.days}D (a year)",
+        json_schema_extra={"format": "duration"},
+    ),
+]
+
+
 class TokenIn(Body):
     role: Role
     label: Label
     subject_id: UUID | None = None
     scheme_ids: Annotated[list[UUID], Field(max_length=100)] = []
+    expires_in: TokenLifetime = f"P{DEFAULT_LIFETIME.days}D"
 
 
 def end_of(until: datetime | date) -> datetime:

@@ -5,6 +5,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import uvicorn
@@ -22,10 +23,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def api(postgres_server: str) -> Iterator[Api]:
-    """One running API per test module, with an admin token, and its projections
-    kept up to date beside it as `mentoring up` runs them."""
+@contextmanager
+def serving(postgres_server: str, **variables: str) -> Iterator[Api]:
+    """A running API with an admin token, on a database of its own, configured by
+    `variables` (MENTORING_* names) besides, and its projections kept up to date
+    beside it as `mentoring up` runs them."""
     with scratch_database(postgres_server) as database_url:
         settings = Settings.from_env(
             {
@@ -33,6 +35,7 @@ def api(postgres_server: str) -> Iterator[Api]:
                 "MENTORING_ADMIN_TOKEN": ADMIN_TOKEN,
                 "MENTORING_MAX_BODY_BYTES": "16384",
             }
+            | variables
         )
         runtime = bootstrap.build_runtime(settings)
         bootstrap.create_reporting_schema(settings)
@@ -64,3 +67,12 @@ def api(postgres_server: str) -> Iterator[Api]:
             stop_projecting.set()
             projections.join(timeout=30)
             runtime.close()
+
+
+@pytest.fixture(scope="module")
+def api(postgres_server: str) -> Iterator[Api]:
+    """One running API per test module. The authorisation matrix presents some fifty
+    unknown tokens from one address within a minute, so failed authentications are
+    throttled only far beyond that here (test_tokens.py tests the default)."""
+    with serving(postgres_server, MENTORING_AUTH_FAILURES_PER_MINUTE="1000") as api:
+        yield api

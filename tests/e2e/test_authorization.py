@@ -49,8 +49,9 @@ CALLERS = (
 class Endpoint:
     """A call, and the stage its records must be at for it to succeed.
 
-    `{scheme}`, `{mentor}`, `{mentee}`, `{relationship}`, `{today}` and `{later}` in
-    the path and body stand for the case's records and dates. Stages: `people` (a
+    `{scheme}`, `{mentor}`, `{mentee}`, `{relationship}`, `{token}` (the id of a
+    token issued for the case), `{today}` and `{later}` in the path and body stand for
+    the case's records and dates. Stages: `people` (a
     mentor and a mentee, no relationship), `requested`, `invited`, `matched`, `paused`
     (matched, then paused), `active` (matched, then met) and `ended`.
     """
@@ -87,6 +88,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "readiness": Endpoint("GET", "/readyz"),
     "metrics": Endpoint("GET", "/metrics"),
     "issue a token": Endpoint("POST", "/v1/tokens", body={"role": "reporter", "label": "board"}),
+    "list tokens": Endpoint("GET", "/v1/tokens"),
+    "revoke a token": Endpoint("DELETE", "/v1/tokens/{token}"),
     "create a scheme": Endpoint(
         "POST", "/v1/schemes", body={"name": "Foundation", "matching_model": "hybrid"}
     ),
@@ -178,6 +181,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "readiness":                   (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "metrics":                     (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "issue a token":               (201, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401),
+    "list tokens":                 (200, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401),
+    "revoke a token":              (204, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401),
     "create a scheme":             (201, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401),
     "read a scheme":               (200, 200, 404, 200, 200, 200, 200, 200, 200, 401, 401),
     "change a scheme":             (200, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401),
@@ -239,7 +244,8 @@ SURVEY = [
 
 @dataclass(frozen=True)
 class Records:
-    """The scheme, pair and relationship of one case, and the pair's tokens."""
+    """The scheme, pair and relationship of one case, the pair's tokens, and the id
+    of a token issued for nobody in particular."""
 
     scheme: str
     mentor: str
@@ -247,6 +253,7 @@ class Records:
     relationship: str
     mentor_token: str
     mentee_token: str
+    token: str
 
     def fill(self, template: Any) -> Any:
         """The template with the placeholders of Endpoint replaced."""
@@ -256,6 +263,7 @@ class Records:
                 mentor=self.mentor,
                 mentee=self.mentee,
                 relationship=self.relationship,
+                token=self.token,
                 today=TODAY,
                 later=LATER,
             )
@@ -327,6 +335,10 @@ class Cast:
             relationship=relationship,
             mentor_token=api.token("mentor", subject_id=mentor),
             mentee_token=api.token("mentee", subject_id=mentee),
+            token=api.ok(
+                api.admin.post("/v1/tokens", json={"role": "reporter", "label": "e2e spare"}),
+                201,
+            )["id"],
         )
 
     def _advance(self, path: str, stage: str, mentor: str) -> None:
@@ -407,6 +419,10 @@ def test_who_may_call_what(cast: Cast, name: str, caller: str, expected: int) ->
         assert after == (events, tokens), "a refused request changed something"
     elif name == "issue a token":
         assert after == (events, tokens + 1)
+    elif name == "revoke a token":
+        assert after == (events, tokens)
+        (revoked,) = [t for t in api.runtime.tokens.tokens() if str(t.id) == records.token]
+        assert revoked.status == "revoked"
     elif changes_something:
         assert after[0] > events
     else:

@@ -3,10 +3,12 @@
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 
 import pytest
 
 from services import bootstrap
+from services.auth import hash_token
 from tests.support.settings import settings_for
 
 
@@ -21,7 +23,14 @@ def mentoring(*args: str, database_url: str = "", **env: str) -> subprocess.Comp
 
 
 def test_help_is_there_for_every_command() -> None:
-    for args in ([], ["up"], ["token"], ["token", "create"]):
+    for args in (
+        [],
+        ["up"],
+        ["token"],
+        ["token", "create"],
+        ["token", "list"],
+        ["token", "revoke"],
+    ):
         result = mentoring(*args, "--help")
         assert result.returncode == 0 and "usage: mentoring" in result.stdout
 
@@ -38,6 +47,51 @@ def test_a_token_is_created_from_the_shell_and_works(database_url: str) -> None:
         assert principal is not None and principal.role == "auditor"
     finally:
         runtime.close()
+
+
+def test_tokens_are_listed_and_revoked_from_the_shell(database_url: str) -> None:
+    created = mentoring(
+        "token",
+        "create",
+        "--role",
+        "reporter",
+        "--label",
+        "board\tpapers",
+        "--expires-in",
+        "P7D",
+        database_url=database_url,
+    )
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip()
+
+    listed = mentoring("token", "list", database_url=database_url)
+    assert listed.returncode == 0, listed.stderr
+    (line,) = listed.stdout.splitlines()
+    token_id, status, role, label, subject, schemes, created_at, expires_at, last_used = line.split(
+        "\t"
+    )
+    assert (status, role, label, subject, schemes, last_used) == (
+        "active",
+        "reporter",
+        "board papers",
+        "-",
+        "-",
+        "-",
+    )
+    lifetime = datetime.fromisoformat(expires_at) - datetime.fromisoformat(created_at)
+    assert lifetime == timedelta(days=7)
+    assert secret not in listed.stdout and hash_token(secret) not in listed.stdout
+
+    revoked = mentoring("token", "revoke", token_id, database_url=database_url)
+    assert revoked.returncode == 0, revoked.stderr
+    assert revoked.stdout.strip() == f"revoked token {token_id}"
+    runtime = bootstrap.build_runtime(settings_for(database_url))
+    try:
+        assert runtime.tokens.resolve(secret) is None
+    finally:
+        runtime.close()
+    after = mentoring("token", "list", database_url=database_url)
+    assert after.stdout.split("\t")[:2] == [token_id, "revoked"]
 
 
 @pytest.mark.parametrize(
@@ -63,6 +117,17 @@ def test_a_token_is_created_from_the_shell_and_works(database_url: str) -> None:
             ["token", "create", "--role", "mentor", "--label", "x", "--subject-id", "nope"],
             "invalid UUID",
         ),
+        (
+            ["token", "create", "--role", "auditor", "--label", "x", "--expires-in", "P400D"],
+            "at most P365D",
+        ),
+        (
+            ["token", "create", "--role", "auditor", "--label", "x", "--expires-in", "P1Y"],
+            "not an ISO 8601 duration",
+        ),
+        (["token", "revoke", "00000000-0000-0000-0000-000000000009"], "no token with id"),
+        (["token", "revoke", "bootstrap"], "invalid UUID"),
+        (["token", "revoke"], "required: ID"),
         (["launch"], "invalid choice"),
     ],
 )

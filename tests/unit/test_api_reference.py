@@ -61,12 +61,12 @@ def test_every_error_answer_is_a_problem(document: dict[str, Any]) -> None:
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 
-def test_routes_behind_a_token_say_they_may_answer_401_403_and_422(
+def test_routes_behind_a_token_say_they_may_answer_401_403_422_and_429(
     document: dict[str, Any],
 ) -> None:
     for route, operation in operations(document):
         if route.split()[1].startswith("/v1/"):
-            assert {"401", "403", "422"} <= operation["responses"].keys(), route
+            assert {"401", "403", "422", "429"} <= operation["responses"].keys(), route
 
 
 def test_every_route_behind_a_token_names_the_roles_the_policy_gives_it(

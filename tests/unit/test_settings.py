@@ -4,7 +4,9 @@ and each one is documented in the README."""
 import re
 from pathlib import Path
 
-from services.config import Settings
+import pytest
+
+from services.config import ConfigError, Settings
 from tests.support.settings import variables_the_service_reads
 from workflows.model import TASK_QUEUE
 
@@ -38,3 +40,11 @@ def test_the_worker_and_relay_find_temporal_by_namespace_and_task_queue() -> Non
         {"MENTORING_TEMPORAL_NAMESPACE": "deanery", "MENTORING_TEMPORAL_TASK_QUEUE": "north"}
     )
     assert (chosen.temporal_namespace, chosen.temporal_task_queue) == ("deanery", "north")
+
+
+def test_failed_authentications_are_throttled_at_twenty_a_minute_unless_set() -> None:
+    assert Settings.from_env({}).auth_failures_per_minute == 20
+    chosen = Settings.from_env({"MENTORING_AUTH_FAILURES_PER_MINUTE": "5"})
+    assert chosen.auth_failures_per_minute == 5
+    with pytest.raises(ConfigError, match="MENTORING_AUTH_FAILURES_PER_MINUTE must be at least 1"):
+        Settings.from_env({"MENTORING_AUTH_FAILURES_PER_MINUTE": "0"})
