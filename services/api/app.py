@@ -4,6 +4,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from services.api import docs, problems
 from services.api.access_log import AccessLogMiddleware
@@ -18,7 +19,12 @@ from services.runtime import Runtime
 
 
 class MentoringApi(FastAPI):
-    """The API, whose OpenAPI document gives error answers as problem+json."""
+    """The API, whose OpenAPI document gives error answers as problem+json, and whose
+    every answer carries the security headers (SecurityHeadersMiddleware)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's ServerErrorMiddleware, so an unexpected 500 has them too.
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
 
     def openapi(self) -> dict[str, Any]:
         fresh = self.openapi_schema is None
@@ -57,8 +63,8 @@ def create_api() -> MentoringApi:
 def create_app(runtime: Runtime) -> FastAPI:
     app = create_api()
     app.state.runtime = runtime
-    # Added last runs first: every answer gets the security headers, the request
-    # limits guard everything else, idempotency sees only requests within them.
+    # Added last runs first: the request limits guard everything, idempotency sees
+    # only requests within them.
     app.add_middleware(
         IdempotencyMiddleware,
         store=runtime.idempotency,
@@ -66,7 +72,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.add_middleware(AccessLogMiddleware, runtime=runtime)
     app.add_middleware(RequestLimitsMiddleware, max_body_bytes=runtime.settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 

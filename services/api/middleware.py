@@ -65,10 +65,7 @@ class SecurityHeadersMiddleware:
     nosniff` and `Referrer-Policy: no-referrer` on all; `API_POLICY` as the
     Content-Security-Policy of every answer that does not set its own (the docs
     page does); `Cache-Control: no-store` on every answer under /v1, where personal
-    data is, so that no browser or shared cache keeps one.
-
-    Answers that Starlette's ServerErrorMiddleware sends (an unexpected 500) do not
-    pass through here."""
+    data is, so that no browser or shared cache keeps one."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
