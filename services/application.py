@@ -93,11 +93,22 @@ class Mentoring(Application[UUID]):
     def get_scheme(self, scheme_id: UUID) -> Scheme:
         return self._get(Scheme, "scheme", scheme_id)
 
-    def get_mentor(self, mentor_id: UUID) -> Mentor:
-        return self._get(Mentor, "mentor", mentor_id)
+    def get_mentor(self, mentor_id: UUID, in_scheme: UUID | None = None) -> Mentor:
+        """The mentor; with `in_scheme`, NotFound for a mentor of another scheme too,
+        exactly as for an id of nothing: no one learns from a scheme who is in
+        another."""
+        mentor = self._get(Mentor, "mentor", mentor_id)
+        if in_scheme is not None and mentor.scheme_id != in_scheme:
+            raise NotFound("mentor", mentor_id)
+        return mentor
 
-    def get_mentee(self, mentee_id: UUID) -> Mentee:
-        return self._get(Mentee, "mentee", mentee_id)
+    def get_mentee(self, mentee_id: UUID, in_scheme: UUID | None = None) -> Mentee:
+        """The mentee; with `in_scheme`, NotFound for a mentee of another scheme too,
+        as get_mentor."""
+        mentee = self._get(Mentee, "mentee", mentee_id)
+        if in_scheme is not None and mentee.scheme_id != in_scheme:
+            raise NotFound("mentee", mentee_id)
+        return mentee
 
     def get_relationship(
         self, relationship_id: UUID, as_of: datetime | None = None
@@ -211,17 +222,15 @@ class Mentoring(Application[UUID]):
         preferred_mentor_ids: Sequence[UUID],
         actor: Actor,
     ) -> Saved[Relationship]:
-        """Open a request; a mentee holds at most one open request (DomainError)."""
-        mentee = self.get_mentee(mentee_id)
-        if mentee.scheme_id != scheme_id:
-            raise InvalidValue("the mentee is not in this scheme")
+        """Open a request; a mentee holds at most one open request (DomainError).
+        NotFound unless the mentee is in the scheme; InvalidValue for a preferred
+        mentor who is not, whether of another scheme or of none."""
+        mentee = self.get_mentee(mentee_id, in_scheme=scheme_id)
         for mentor_id in preferred_mentor_ids:
             try:
-                preferred = self.get_mentor(mentor_id)
+                self.get_mentor(mentor_id, in_scheme=scheme_id)
             except NotFound:
-                raise InvalidValue(f"preferred mentor {mentor_id} does not exist") from None
-            if preferred.scheme_id != scheme_id:
-                raise InvalidValue(f"preferred mentor {mentor_id} is not in this scheme")
+                raise InvalidValue(f"preferred mentor {mentor_id} is not in this scheme") from None
         relationship = Relationship(
             scheme_id=scheme_id,
             mentee_id=mentee_id,
@@ -248,7 +257,8 @@ class Mentoring(Application[UUID]):
         Staff may invite a mentor whose free places are all held by invitations
         awaiting an answer (the first acceptance wins: respond_to_invitation). A
         mentee may not, and in a hybrid scheme picks one of the `proposals`.
-        Raises NotEligible with the reason.
+        Raises NotEligible with the reason; NotFound for a mentor of another scheme,
+        as for an unknown one.
         """
         relationship = self.get_relationship(relationship_id)
         scheme = self.get_scheme(relationship.scheme_id)
@@ -269,7 +279,7 @@ class Mentoring(Application[UUID]):
         caller saves with the relationship. Places held by invitations count unless
         a coordinator chose; a RANKED choice must be one of the proposals."""
         mentee = self.get_mentee(relationship.mentee_id)
-        mentor = self.get_mentor(mentor_id)
+        mentor = self.get_mentor(mentor_id, in_scheme=scheme.id)
         held = 0 if basis == MatchBasis.COORDINATOR else self.matchmaking.places_held()[mentor_id]
         found = exclusions(
             scheme,

@@ -152,10 +152,10 @@ def connect(settings: Settings) -> Runtime:
 def serve_api(runtime: Runtime) -> None:
     import uvicorn
 
-    from services.api.app import create_app
+    from services.api.app import create_app, server_config
 
     settings = runtime.settings
-    uvicorn.run(create_app(runtime), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.Server(server_config(create_app(runtime), settings.host, settings.port)).run()
 
 
 def api_only(settings: Settings) -> None:

@@ -2,18 +2,29 @@
 
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
-from services.api import problems
+from services.api import docs, problems
 from services.api.access_log import AccessLogMiddleware
 from services.api.deps import publish_roles
-from services.api.middleware import BodyLimitMiddleware, IdempotencyMiddleware
+from services.api.middleware import (
+    IdempotencyMiddleware,
+    RequestLimitsMiddleware,
+    SecurityHeadersMiddleware,
+)
 from services.api.routes import health, people, relationships, reports, schemes, tokens
 from services.runtime import Runtime
 
 
 class MentoringApi(FastAPI):
-    """The API, whose OpenAPI document gives error answers as problem+json."""
+    """The API, whose OpenAPI document gives error answers as problem+json, and whose
+    every answer carries the security headers (SecurityHeadersMiddleware)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's ServerErrorMiddleware, so an unexpected 500 has them too.
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
 
     def openapi(self) -> dict[str, Any]:
         fresh = self.openapi_schema is None
@@ -25,14 +36,17 @@ class MentoringApi(FastAPI):
 
 def create_api() -> MentoringApi:
     """The routes, their error answers and the roles that may call each (`x-roles`),
-    without a runtime to serve them: enough for the OpenAPI document
-    (services.api.reference)."""
+    and the docs page, without a runtime to serve them: enough for the OpenAPI
+    document (services.api.reference)."""
     app = MentoringApi(
         title="Mentoring relationships",
         version="1",
         summary="Formal mentoring schemes for doctors: relationships, timers, reports.",
+        docs_url=None,
+        redoc_url=None,
     )
     problems.install(app)
+    docs.install(app)
     for router in (
         health.router,
         tokens.router,
@@ -49,13 +63,19 @@ def create_api() -> MentoringApi:
 def create_app(runtime: Runtime) -> FastAPI:
     app = create_api()
     app.state.runtime = runtime
-    # Added last runs first: the body limit guards everything, idempotency sees
-    # only bodies within it.
+    # Added last runs first: the request limits guard everything, idempotency sees
+    # only requests within them.
     app.add_middleware(
         IdempotencyMiddleware,
         store=runtime.idempotency,
         max_body_bytes=runtime.settings.max_body_bytes,
     )
     app.add_middleware(AccessLogMiddleware, runtime=runtime)
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(RequestLimitsMiddleware, max_body_bytes=runtime.settings.max_body_bytes)
     return app
+
+
+def server_config(app: FastAPI, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
+    """How the app is served (`mentoring up` and `api`): uvicorn, sending no `server`
+    banner that names it."""
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, server_header=False)

@@ -1,4 +1,5 @@
-"""ASGI middleware: request body limit and `Idempotency-Key` on every POST.
+"""ASGI middleware: security headers on every answer, limits on a request's URL and
+body, and `Idempotency-Key` on every POST.
 
 Idempotency: the first request with a key claims it, and its response is stored
 when it completes (unless it failed on our side, 5xx: the claim is dropped so a
@@ -8,9 +9,11 @@ while the first still runs gets 409; the same key with a different request, 422.
 
 import hashlib
 import json
+import re
 from collections.abc import Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.problems import PROBLEM_JSON
@@ -19,6 +22,12 @@ from services.idempotency import IdempotencyStore, StoredResponse
 
 MAX_KEY_LENGTH = 200
 KEY_LOC = ("header", "Idempotency-Key")
+# Far beyond any URL of the API (the longest is an id, a few filters and a cursor).
+MAX_URL_BYTES = 8 * 1024
+# Far beyond any body of the API (a few levels); parsers and validators recurse.
+MAX_JSON_DEPTH = 32
+# Nothing may be loaded, run or framed, unless a response sets its own policy.
+API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 
 async def send_response(
@@ -51,11 +60,43 @@ def too_large(limit: int) -> str:
     return f"the request body is larger than {limit} bytes"
 
 
-class BodyLimitMiddleware:
-    """413 for a body over the limit, whether announced by Content-Length or streamed
-    (chunked). The body is read whole before the app sees it: a small one by
-    definition, and a refusal is then one clean response, never an error raised
-    half-way through parsing."""
+class SecurityHeadersMiddleware:
+    """Headers that make every answer fit for the open internet: `X-Content-Type-Options:
+    nosniff` and `Referrer-Policy: no-referrer` on all; `API_POLICY` as the
+    Content-Security-Policy of every answer that does not set its own (the docs
+    page does); `Cache-Control: no-store` on every answer under /v1, where personal
+    data is, so that no browser or shared cache keeps one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        personal = path == "/v1" or path.startswith("/v1/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "no-referrer"
+                headers.setdefault("Content-Security-Policy", API_POLICY)
+                if personal:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class RequestLimitsMiddleware:
+    """Refuses, with a problem and before the app sees it, a request whose URL (path,
+    `?` and query) is longer than MAX_URL_BYTES (414), whose body is larger than the
+    limit, whether announced by Content-Length or streamed (413), or whose JSON
+    body nests arrays and objects deeper than MAX_JSON_DEPTH (400). The body is read
+    whole first: a small one by definition, and a refusal is then one clean
+    response, never an error raised half-way through parsing or validating."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -65,16 +106,66 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path: bytes = scope.get("raw_path") or scope["path"].encode()
+        query: bytes = scope["query_string"]
+        if len(path) + (len(query) + 1 if query else 0) > MAX_URL_BYTES:
+            detail = f"the URL is longer than {MAX_URL_BYTES} bytes"
+            await send_problem(send, 414, "URI too long", detail, "too-long")
+            return
+        headers = dict(scope["headers"])
         detail = too_large(self.max_body_bytes)
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body_bytes:
-                await send_problem(send, 413, "Payload too large", detail, "too-large")
-                return
+        announced = headers.get(b"content-length", b"")
+        if announced.isdigit() and int(announced) > self.max_body_bytes:
+            await send_problem(send, 413, "Payload too large", detail, "too-large")
+            return
         body = await _read_body(receive, self.max_body_bytes)
         if body is None:
             await send_problem(send, 413, "Payload too large", detail, "too-large")
             return
+        if _read_as_json(headers.get(b"content-type", b"")) and nested_deeper_than(
+            body, MAX_JSON_DEPTH
+        ):
+            detail = f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels"
+            await send_problem(send, 400, "Bad request", detail, "too-deep", ("body",))
+            return
         await self.app(scope, _replaying_body(body, receive), send)
+
+
+def _read_as_json(content_type: bytes) -> bool:
+    """Whether FastAPI reads a body of this content type as JSON (also when none is
+    given)."""
+    media_type = content_type.split(b";")[0].strip().lower()
+    return not media_type or media_type.endswith(b"json")
+
+
+_STRUCTURAL = re.compile(rb'[\[\]{}"\\]')
+
+
+def nested_deeper_than(body: bytes, limit: int) -> bool:
+    """Whether the JSON in `body` nests arrays and objects more than `limit` deep,
+    brackets inside strings aside. A linear scan that parses nothing, so it holds
+    for any bytes, JSON or not."""
+    depth = 0
+    in_string = False
+    escaped = -1  # the position of a character a backslash escapes
+    for token in _STRUCTURAL.finditer(body):
+        at, char = token.start(), token[0]
+        if at == escaped:
+            continue
+        if in_string:
+            if char == b"\\":
+                escaped = at + 1
+            elif char == b'"':
+                in_string = False
+        elif char == b'"':
+            in_string = True
+        elif char in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in (b"]", b"}"):
+            depth = max(depth - 1, 0)  # a stray closer opens no room for more
+    return False
 
 
 class IdempotencyMiddleware:

@@ -11,7 +11,7 @@ import pytest
 import uvicorn
 
 from services import bootstrap
-from services.api.app import create_app
+from services.api.app import create_app, server_config
 from services.config import Settings
 from tests.e2e.client import ADMIN_TOKEN, Api
 from tests.support.databases import scratch_database
@@ -48,9 +48,7 @@ def serving(postgres_server: str, **variables: str) -> Iterator[Api]:
         )
         projections.start()
         port = free_port()
-        config = uvicorn.Config(
-            create_app(runtime), host="127.0.0.1", port=port, log_level="warning"
-        )
+        config = server_config(create_app(runtime), "127.0.0.1", port, log_level="warning")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

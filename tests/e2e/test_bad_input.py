@@ -189,7 +189,10 @@ CASES: dict[str, Bad] = {
         "POST", "/v1/tokens", {"role": "mentee", "label": "x", "subject_id": "{missing}"}
     ),
     "mentee of another scheme": Bad(
-        "POST", "/v1/relationships", {"scheme_id": "{other_scheme}", "mentee_id": "{mentee}"}
+        "POST",
+        "/v1/relationships",
+        {"scheme_id": "{other_scheme}", "mentee_id": "{mentee}"},
+        status=404,
     ),
     "cohort the scheme lacks": Bad("POST", "/v1/mentees", MENTEE | {"cohort": "1999"}),
     # Explicit nulls for settings a scheme must have.

@@ -1,14 +1,12 @@
 """Reports from the projections in the `reporting` schema (API.md "Reports").
 
-Each answers JSON, or CSV with `Accept: text/csv`. A report waits (up to a few
-seconds) until the projections have caught up with the event store, so a report
-read right after a command reflects it. Lists that grow are paged: the next page's
+Each answers JSON, or CSV with `Accept: text/csv` (services.api.csv_export, which
+neutralises cells a spreadsheet would run as formulas). A report waits (up to a
+few seconds) until the projections have caught up with the event store, so a
+report read right after a command reflects it. Lists that grow are paged: the next page's
 cursor is in the `Next-Cursor` header.
 """
 
-import csv
-import io
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -24,6 +22,7 @@ from projections import access_log, queries
 from projections.reading import Page
 from services.access import Action, check_scheme, sees_sealed
 from services.api import answers
+from services.api.csv_export import csv_response
 from services.api.deps import RuntimeDep, require
 from services.api.problems import AUTHENTICATED, ONE_RECORD
 from services.auth import Principal
@@ -69,28 +68,13 @@ def _wants_csv(request: Request) -> bool:
     return "text/csv" in request.headers.get("accept", "")
 
 
-def _csv(rows: list[dict[str, Any]]) -> Response:
-    out = io.StringIO()
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _cell(v) for k, v in row.items()})
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
-    return value
-
-
 def _answer(
     request: Request, rows: list[dict[str, Any]], next_cursor: str | None = None, body: Any = None
 ) -> Response:
-    response = _csv(rows) if _wants_csv(request) else JSONResponse(rows if body is None else body)
+    if _wants_csv(request):
+        response: Response = csv_response(rows)
+    else:
+        response = JSONResponse(rows if body is None else body)
     if next_cursor:
         response.headers["Next-Cursor"] = next_cursor
     return response
