@@ -227,7 +227,11 @@ def start_background(settings: Settings) -> Background:
     dev_server = None
     temporal_address = settings.temporal_address
     if temporal_address is None:
-        dev_server = start_dev_server(settings.var_dir / "temporal")
+        dev_server = start_dev_server(
+            settings.var_dir / "temporal",
+            port=settings.dev_server_port,
+            ui_port=settings.dev_server_ui_port,
+        )
         temporal_address = dev_server.address
         settings = replace(settings, temporal_address=temporal_address)
     stop_projections = threading.Event()

@@ -36,6 +36,8 @@ class Settings:
     temporal_task_queue: str
     max_body_bytes: int
     auth_failures_per_minute: int
+    dev_server_port: int
+    dev_server_ui_port: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -56,6 +58,8 @@ class Settings:
             auth_failures_per_minute=_int(
                 env, "MENTORING_AUTH_FAILURES_PER_MINUTE", DEFAULT_AUTH_FAILURES_PER_MINUTE, least=1
             ),
+            dev_server_port=_int(env, "MENTORING_TEMPORAL_DEV_PORT", 7233, least=1),
+            dev_server_ui_port=_int(env, "MENTORING_TEMPORAL_UI_PORT", 8233, least=1),
         )
 
 

@@ -5,6 +5,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from services.auth import new_secret
 from services.persistence import create_cipher_key
 
@@ -23,10 +25,38 @@ def start_embedded_postgres(var_dir: Path) -> str:
 
 
 def stop_embedded_postgres() -> None:
-    """Stop the embedded servers this process was the last user of. pgserver would
-    do it at exit, but the CLI skips the interpreter's teardown (services.cli)."""
+    """Let go of the embedded servers this process started or joined, stopping each
+    one this process was the last running user of. pgserver would let go at exit,
+    but the CLI skips the interpreter's teardown (services.cli)."""
     while _servers:
-        _servers.pop().cleanup()
+        server = _servers.pop()
+        forget_ended_users(server)
+        server.cleanup()
+
+
+def forget_ended_users(server: Any) -> None:
+    """Drop from the pgserver `server`'s list of users (`.handle_pids.json` in its
+    data folder) every process that has ended. pgserver stops a server only when its
+    last listed user lets go, so a user killed before it could let go (a crashed
+    `mentoring up`) would otherwise keep the server running for good."""
+    # pgserver's own inter-process lock guards the list in every process that uses it.
+    with server._lock:
+        users = server.global_process_id_list
+        listed = users.get()
+        running = [pid for pid in listed if _is_running(pid)]
+        if running != listed:
+            users.put(running)
+
+
+def _is_running(pid: int) -> bool:
+    """Whether process `pid` exists and has not ended (a zombie has ended); a process
+    of another user that cannot be inspected counts as running."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True
 
 
 def _write_secret(path: Path, text: str) -> None:

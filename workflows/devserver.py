@@ -2,6 +2,8 @@
 tests: one process, its state in a SQLite file under a folder of ours, nothing
 downloaded."""
 
+import contextlib
+import itertools
 import shutil
 import socket
 import subprocess
@@ -12,6 +14,8 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
 
 # The dev server is write-bound on SQLite; these nearly double its throughput.
 SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=NORMAL")
@@ -70,8 +74,13 @@ def start_dev_server(
 ) -> DevServer:
     """Start the dev server with its state in `var_dir/temporal.db` (kept across
     restarts) and its log in `var_dir/temporal.log`; return once every namespace
-    answers. `ui_port=None` runs it without the web UI. Raises DevServerError."""
+    answers. A dev server still running on that state file (left by a process killed
+    before it could stop it) is stopped first: it holds the file and, likely, the
+    ports. `ui_port=None` runs it without the web UI. Raises DevServerError."""
+    var_dir = var_dir.resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
+    state_file = var_dir / "temporal.db"
+    _stop_dev_servers_on(state_file)
     http_port = free_port()
     command = [
         str(temporal_cli()),
@@ -84,7 +93,7 @@ def start_dev_server(
         "--http-port",
         str(http_port),
         "--db-filename",
-        str(var_dir / "temporal.db"),
+        str(state_file),
         "--log-level",
         "warn",
     ]
@@ -109,6 +118,34 @@ def start_dev_server(
         server.stop()
         raise
     return server
+
+
+def _stop_dev_servers_on(state_file: Path, timeout: float = 10.0) -> None:
+    """Stop every dev server running on `state_file` (an absolute path, as
+    start_dev_server names it): SIGTERM, then SIGKILL after `timeout` seconds."""
+    running = [
+        process
+        for process in psutil.process_iter(["cmdline"])
+        if _serves_from(process.info["cmdline"], state_file)
+    ]
+    for process in running:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.terminate()
+    _, still_running = psutil.wait_procs(running, timeout=timeout)
+    for process in still_running:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    psutil.wait_procs(still_running)
+
+
+def _serves_from(command: list[str] | None, state_file: Path) -> bool:
+    """Whether `command` starts a dev server on `state_file`."""
+    if not command or command[1:3] != ["server", "start-dev"]:
+        return False
+    return any(
+        option == "--db-filename" and value == str(state_file)
+        for option, value in itertools.pairwise(command)
+    )
 
 
 def _wait_until_ready(
