@@ -28,6 +28,7 @@ from services.auth import DEFAULT_LIFETIME, MAX_LIFETIME, token_lifetime
 from services.config import ConfigError, Settings, database_url_of
 from services.errors import NotFound
 from services.runtime import Runtime
+from workflows.devserver import DevServerError
 
 
 class UsageError(Exception):
@@ -381,6 +382,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, DomainError, NotFound, UsageError) as error:
         print(f"mentoring: {error}", file=sys.stderr)
         return 2
+    except DevServerError as error:
+        print(f"mentoring: {error}", file=sys.stderr)
+        return 1
     except (psycopg.OperationalError, psycopg_pool.PoolTimeout, StoreUnreachable) as error:
         first_line = (str(error).strip() or type(error).__name__).splitlines()[0]
         print(f"mentoring: cannot reach the database: {first_line}", file=sys.stderr)

@@ -157,8 +157,8 @@ def _wait_until_ready(
         while not _answers(url):
             if server.process.poll() is not None:
                 raise DevServerError(
-                    f"the Temporal dev server exited ({server.process.returncode}); "
-                    f"see {server.log_path}"
+                    f"the Temporal dev server exited ({server.process.returncode}): "
+                    f"{_last_line(server.log_path)} (see {server.log_path})"
                 )
             if time.monotonic() > deadline:
                 server.stop()
@@ -167,6 +167,13 @@ def _wait_until_ready(
                     f"see {server.log_path}"
                 )
             time.sleep(0.1)
+
+
+def _last_line(log_path: Path) -> str:
+    """The last line of the log that is not blank, where the dev server says why it
+    stopped (a port in use, a state file it cannot open)."""
+    lines = log_path.read_text(errors="replace").split("\n")
+    return next((line.strip() for line in reversed(lines) if line.strip()), "no message")
 
 
 def _answers(url: str) -> bool:

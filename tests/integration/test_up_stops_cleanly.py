@@ -1,9 +1,11 @@
-"""`mentoring up` leaves nothing running once it has stopped: after Ctrl-C, and after
+"""`mentoring up` leaves nothing running once it has stopped: after Ctrl-C, after
 Ctrl-C on a restart that took over from an `up` killed with SIGKILL (whose embedded
-PostgreSQL and Temporal dev server outlive it, being processes of their own)."""
+PostgreSQL and Temporal dev server outlive it, being processes of their own), and
+when it cannot start."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -182,3 +184,26 @@ def test_ctrl_c_after_a_crash_and_a_restart_stops_everything(tmp_path: Path) -> 
 
         left = left_running(place)
         assert left == [], "\n".join([*left, log.read_text()])
+
+
+def test_a_taken_temporal_port_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    log = tmp_path / "up.log"
+    with a_place(tmp_path) as place:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", place.temporal_port))
+            taken.listen()
+            up = start_up(place, log)
+            try:
+                up.wait(READY_WITHIN)
+            finally:
+                up.kill()
+                up.wait()
+
+        output = log.read_text()
+        assert up.returncode == 1, output
+        assert "Traceback" not in output
+        (said,) = [line for line in output.splitlines() if line.startswith("mentoring: ")]
+        assert said.startswith("mentoring: the Temporal dev server exited"), said
+        assert f"{place.temporal_port}: bind: address already in use" in said, said
+        left = left_running(place)
+        assert left == [], "\n".join([*left, output])
