@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+import pytest
 
 from workflows.devserver import free_port
 
@@ -63,6 +64,7 @@ def start_up(place: Place, log: Path) -> subprocess.Popen[bytes]:
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
 
@@ -135,9 +137,13 @@ def kill(processes: list[psutil.Process]) -> None:
             continue
 
 
-def interrupt(up: subprocess.Popen[bytes], log: Path) -> None:
-    """Ctrl-C, as `kill -INT` gives it: to the `mentoring up` process alone."""
-    up.send_signal(signal.SIGINT)
+def interrupt(up: subprocess.Popen[bytes], log: Path, *, whole_group: bool = False) -> None:
+    """SIGINT to the `mentoring up` process alone (`kill -INT`), or to it and the
+    children in its process group (Ctrl-C in a terminal); then wait for it to exit."""
+    if whole_group:
+        os.killpg(up.pid, signal.SIGINT)
+    else:
+        up.send_signal(signal.SIGINT)
     try:
         up.wait(STOPPED_WITHIN)
     except subprocess.TimeoutExpired:
@@ -146,14 +152,15 @@ def interrupt(up: subprocess.Popen[bytes], log: Path) -> None:
         raise AssertionError(f"not stopped in {STOPPED_WITHIN} s:\n{log.read_text()}") from None
 
 
-def test_ctrl_c_stops_everything_up_started(tmp_path: Path) -> None:
+@pytest.mark.parametrize("whole_group", [False, True], ids=["kill -INT", "Ctrl-C"])
+def test_ctrl_c_stops_everything_up_started(tmp_path: Path, whole_group: bool) -> None:
     log = tmp_path / "up.log"
     with a_place(tmp_path) as place:
         up = start_up(place, log)
         try:
             wait_until_ready(up, place, log)
             assert described(processes_of(place)), "nothing of `up` found running"
-            interrupt(up, log)
+            interrupt(up, log, whole_group=whole_group)
         finally:
             up.kill()
             up.wait()
