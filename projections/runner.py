@@ -36,6 +36,7 @@ from projections.status import (
     clear_stall,
     create_status_table,
     record_stall,
+    stalls,
 )
 from projections.view import Positioned, PositionMoved, ReportingProjection
 
@@ -396,13 +397,23 @@ def run_projections(
     workers: list[ProjectionWorker] = []
     try:
         workers = [ProjectionWorker(app, database, n, batch_size) for n in _names(names)]
+        with psycopg.connect(database.url, autocommit=True) as connection:
+            left_stalled = stalls(connection)  # by an earlier run
         bells = [threading.Event() for _ in workers]
         recorder = app.recorder
         assert isinstance(recorder, PostgresApplicationRecorder)
         threads = [
             threading.Thread(
                 target=_keep_up,
-                args=(worker, bell, stop, poll_interval, on_batch, longest_pause),
+                args=(
+                    worker,
+                    bell,
+                    stop,
+                    poll_interval,
+                    on_batch,
+                    longest_pause,
+                    worker.name in left_stalled,
+                ),
                 name=f"projection-{worker.name}",
             )
             for worker, bell in zip(workers, bells, strict=True)
@@ -433,10 +444,10 @@ def _keep_up(
     poll_interval: float,
     on_batch: BatchListener | None,
     longest_pause: float,
+    maybe_recorded: bool,
 ) -> None:
     pause = 0.1
     stalled: Failure | None = None
-    maybe_recorded = True  # an earlier run may have left a stall
     while not stop.is_set():
         bell.clear()
         try:
