@@ -269,12 +269,17 @@ def audit_entries(
 
 
 def verify_audit(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-    """Check the audit log's hash chain from the first row: `{ok, rows,
-    first_bad_row}` (the position of the first row that does not follow, or None)."""
+    """Check the audit log's hash chain from the first row, and that it reaches the
+    head of the event store: `{ok, rows, complete, lag, first_bad_row}`. `lag`: the
+    events recorded but not yet in the trail when the check began; `complete`: none;
+    `first_bad_row`: the position of the first row that does not follow, or None.
+    `ok` only if the chain is intact and complete."""
+    lag = max(head_position(conn) - projection_positions(conn)["audit_log"], 0)
     with conn.transaction(), conn.cursor("audit_verify", row_factory=dict_row) as curs:
         curs.itersize = 5000
         curs.execute("SELECT * FROM reporting.audit_log ORDER BY position")
-        return verify_chain(curs)
+        chain = verify_chain(curs)
+    return chain | {"ok": chain["ok"] and lag == 0, "complete": lag == 0, "lag": lag}
 
 
 # The relationships table (for the API's list) --------------------------------------

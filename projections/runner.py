@@ -30,6 +30,14 @@ from projections import queries
 from projections.access_log import create_access_log
 from projections.registry import PROJECTIONS, projection_class, tracking_table
 from projections.schema import SCHEMA
+from projections.status import (
+    EventNotProjected,
+    Failure,
+    clear_stall,
+    create_status_table,
+    record_stall,
+    stalls,
+)
 from projections.view import Positioned, PositionMoved, ReportingProjection
 
 log = logging.getLogger("mentoring.projections")
@@ -67,6 +75,7 @@ class ProjectionWorker:
     ) -> None:
         self.app = app
         self.name = name
+        self.database_url = database.url
         self.batch_size = batch_size
         cls = projection_class(name)
         if replace_outdated(database.url, name):
@@ -87,14 +96,34 @@ class ProjectionWorker:
 
     def step(self) -> bool:
         """Apply the next batch. Returns False when already at the store's head (or
-        the application has not created its event store yet)."""
+        the application has not created its event store yet).
+
+        When the batch fails, its events are applied one per transaction up to the
+        first that fails, which raises EventNotProjected naming its position (the
+        projection's own error as the cause)."""
         if not self._ready():
             return False
         head = self.recorder.max_notification_id() or 0
         if head <= self.position:
             return False
         events, upto = self._read(self.position, head)
-        self._apply(events, self.position, upto)
+        try:
+            self._apply(events, self.position, upto)
+        except psycopg.OperationalError:
+            raise  # the database, not an event
+        except Exception:
+            if self._apply_one_by_one(events):
+                self._apply([], self.position, upto)
+        return True
+
+    def _apply_one_by_one(self, events: list[Positioned]) -> bool:
+        """Returns False if another runner had moved the position."""
+        for event in events:
+            try:
+                if not self._apply([event], self.position, event[1]):
+                    return False
+            except Exception as error:
+                raise EventNotProjected(self.name, event[1]) from error
         return True
 
     def _ready(self) -> bool:
@@ -261,6 +290,7 @@ def create_reporting_schema(app: Application[UUID], database: ReportingDatabase)
         ProjectionWorker(app, database, name).close()
     with psycopg.connect(database.url, autocommit=True) as connection:
         create_access_log(connection)
+        create_status_table(connection)
 
 
 def catch_up(
@@ -350,24 +380,40 @@ def run_projections(
     batch_size: int = 1000,
     poll_interval: float = 1.0,
     on_batch: BatchListener | None = None,
+    longest_pause: float = 30.0,
 ) -> None:
     """Keep projections (default: all) up to date until `stop` is set.
 
     One thread per projection, woken by PostgreSQL NOTIFY when events are recorded
-    (and every `poll_interval` seconds regardless). A failing batch is logged and
-    retried with a growing pause; other projections carry on. Returns after `stop`
-    is set and every thread has finished its current batch.
+    (and every `poll_interval` seconds regardless); other projections carry on
+    while one fails. A projection that fails is stalled: it is logged once per
+    failure (its position, the error's type and where it was raised; never the
+    message, which may quote personal data), recorded in
+    `reporting.projection_status` on every attempt, and retried after a pause that
+    doubles up to `longest_pause` seconds. Once it applies events again the stall is
+    cleared (also one left by an earlier run). Returns after `stop` is set and every
+    thread has finished its current batch.
     """
     workers: list[ProjectionWorker] = []
     try:
         workers = [ProjectionWorker(app, database, n, batch_size) for n in _names(names)]
+        with psycopg.connect(database.url, autocommit=True) as connection:
+            left_stalled = stalls(connection)  # by an earlier run
         bells = [threading.Event() for _ in workers]
         recorder = app.recorder
         assert isinstance(recorder, PostgresApplicationRecorder)
         threads = [
             threading.Thread(
                 target=_keep_up,
-                args=(worker, bell, stop, poll_interval, on_batch),
+                args=(
+                    worker,
+                    bell,
+                    stop,
+                    poll_interval,
+                    on_batch,
+                    longest_pause,
+                    worker.name in left_stalled,
+                ),
                 name=f"projection-{worker.name}",
             )
             for worker, bell in zip(workers, bells, strict=True)
@@ -397,25 +443,58 @@ def _keep_up(
     stop: threading.Event,
     poll_interval: float,
     on_batch: BatchListener | None,
+    longest_pause: float,
+    maybe_recorded: bool,
 ) -> None:
     pause = 0.1
+    stalled: Failure | None = None
     while not stop.is_set():
         bell.clear()
         try:
             while not stop.is_set() and worker.step():
+                if maybe_recorded:
+                    maybe_recorded = _recovered(worker, stalled)
+                    stalled = None
                 if on_batch is not None:
                     on_batch(worker.name, worker.position)
+            if maybe_recorded:
+                maybe_recorded = _recovered(worker, stalled)
+                stalled = None
             pause = 0.1
-        except Exception:
-            log.exception("projection %s failed; retrying in %.1f s", worker.name, pause)
+        except Exception as error:
+            failure = Failure.of(error, worker.position)
+            if failure != stalled:
+                log.error(
+                    "projection %s stalled at position %d: %s raised at %s; retrying",
+                    worker.name,
+                    failure.position,
+                    failure.error_type,
+                    failure.raised_at,
+                )
+            stalled, maybe_recorded = failure, True
+            _record(worker, failure)
             stop.wait(pause)
-            pause = min(pause * 2, 30.0)
+            pause = min(pause * 2, longest_pause)
             try:
                 worker.reread_position()
-            except Exception:
-                log.exception("projection %s cannot read its position", worker.name)
+            except Exception as unread:
+                log.error("projection %s cannot read its position: %r", worker.name, unread)
             continue
         bell.wait(poll_interval)
+
+
+def _record(worker: ProjectionWorker, failure: Failure) -> None:
+    try:
+        record_stall(worker.database_url, worker.name, failure)
+    except psycopg.Error as error:
+        log.error("projection %s: cannot record its stall: %s", worker.name, error)
+
+
+def _recovered(worker: ProjectionWorker, stalled: Failure | None) -> bool:
+    """Clear the projection's recorded stall; False once that is done."""
+    if clear_stall(worker.database_url, worker.name) or stalled is not None:
+        log.warning("projection %s recovered: at position %d", worker.name, worker.position)
+    return False
 
 
 def _listen(

@@ -123,6 +123,7 @@ def run_projections(
     batch_size: int = 1000,
     poll_interval: float = 1.0,
     on_batch: BatchListener | None = None,
+    longest_pause: float = 30.0,
 ) -> None:
     """The projector (`mentoring project`): projections.runner.run_projections."""
     with reporting(settings) as (app, database):
@@ -134,6 +135,7 @@ def run_projections(
             batch_size=batch_size,
             poll_interval=poll_interval,
             on_batch=on_batch,
+            longest_pause=longest_pause,
         )
 
 

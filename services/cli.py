@@ -288,6 +288,13 @@ def verify_audit(settings: Settings) -> int:
     if outcome["ok"]:
         print(f"audit trail verified: {outcome['rows']} rows, the hash chain is intact")
         return 0
+    if outcome["first_bad_row"] is None:
+        print(
+            f"mentoring: the audit trail is incomplete: {outcome['lag']} events recorded "
+            f"are not in it (a stalled projection is named by /readyz)",
+            file=sys.stderr,
+        )
+        return 1
     print(
         f"mentoring: the audit trail is broken at row {outcome['first_bad_row']} "
         f"(of {outcome['rows']})",

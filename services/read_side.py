@@ -6,7 +6,7 @@ The reports read here, and so do the API's lists: the relationships a caller may
 see and the mentor directory, scoped by the access policy as a single record is.
 """
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -16,24 +16,52 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from domain.vocabulary import State
-from projections import queries
+from projections import queries, status
+from projections.registry import PROJECTIONS
 from services.access import Action, allowed, people_scope, person_of, relationship_scope
 from services.auth import Principal
-from services.errors import NotFound
+from services.errors import NotFound, ProjectionsBehind
 from services.views import directory_entry, relationship_row_view
 
 CATCH_UP_SECONDS = 5.0
+# Projections that are merely busy usually catch up within this; only then are
+# stalls looked up, so a read of caught-up projections costs no extra query.
+QUICK_SECONDS = 0.05
 
 
 @contextmanager
-def caught_up(pool: ConnectionPool) -> Iterator[psycopg.Connection[Any]]:
-    """A connection to read the reporting tables on, once the projections hold every
-    event recorded so far, or after CATCH_UP_SECONDS if they are still behind."""
+def caught_up(
+    pool: ConnectionPool, projections: Collection[str] | None = None
+) -> Iterator[psycopg.Connection[Any]]:
+    """A connection to read the reporting tables on, once the projections (default:
+    all) hold every event recorded so far. Raises ProjectionsBehind if they do not
+    within CATCH_UP_SECONDS, or at once if one that is behind is stalled."""
     with pool.connection() as connection:
         connection.autocommit = True
-        head = queries.head_position(connection)
-        queries.wait_for_position(connection, head, timeout=CATCH_UP_SECONDS)
+        behind, stalled = projections_behind(connection, projections)
+        if behind:
+            raise ProjectionsBehind(behind, stalled, retry_after=int(CATCH_UP_SECONDS))
         yield connection
+
+
+def projections_behind(
+    connection: psycopg.Connection[Any], projections: Collection[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """Wait as `caught_up` does; the projections (default: all) still behind the
+    head of the event store, and those of them that are stalled."""
+    names = list(PROJECTIONS if projections is None else projections)
+    head = queries.head_position(connection)
+    if queries.wait_for_position(connection, head, timeout=QUICK_SECONDS, projections=names):
+        return [], []
+    stalled = status.stalls(connection)
+    positions = queries.projection_positions(connection)
+    if not any(positions[name] < head and name in stalled for name in names):
+        queries.wait_for_position(
+            connection, head, timeout=CATCH_UP_SECONDS - QUICK_SECONDS, projections=names
+        )
+        positions = queries.projection_positions(connection)
+    behind = [name for name in names if positions[name] < head]
+    return behind, [name for name in behind if name in stalled]
 
 
 @dataclass(frozen=True)

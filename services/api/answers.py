@@ -63,10 +63,14 @@ class Health(Answer):
 
 
 class Readiness(Answer):
-    """Whether each service the API needs answers."""
+    """Whether each service the API needs answers, and no projection is stalled."""
 
     ready: bool
-    checks: Annotated[dict[str, bool], Field(description="`database`, and `temporal` if set")]
+    checks: Annotated[
+        dict[str, bool],
+        Field(description="`database`, `projections` (none stalled), and `temporal` if set"),
+    ]
+    stalled: Annotated[list[str], Field(description="the projections that cannot go on")]
 
 
 # Tokens ---------------------------------------------------------------------------
@@ -484,10 +488,13 @@ class AuditEntry(Answer):
 
 
 class AuditCheck(Answer):
-    """The audit trail's hash chain, checked from its first row."""
+    """The audit trail's hash chain, checked from its first row; `ok` only if it is
+    intact and complete up to the head of the event store."""
 
     ok: bool
     rows: int
+    complete: Annotated[bool, Field(description="every event recorded is in the trail")]
+    lag: Annotated[int, Field(description="events recorded but not yet in the trail")]
     first_bad_row: Annotated[int | None, Field(description="the position of the first bad row")]
 
 

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError, InvalidValue, NotEligible, TransitionRefused
 from services.access import Forbidden
-from services.errors import Conflict, NotFound
+from services.errors import Conflict, NotFound, ProjectionsBehind
 
 log = logging.getLogger("mentoring.api")
 
@@ -41,7 +41,8 @@ class InputError(BaseModel):
 
 class Problem(BaseModel):
     """An error answer (RFC 9457). A refused transition adds the `command` and the
-    `state` it was refused in, an ineligible mentor the `reason`, bad input `errors`."""
+    `state` it was refused in, an ineligible mentor the `reason`, bad input `errors`,
+    a read whose reports are behind the `projections` behind (and those `stalled`)."""
 
     type: str
     title: str
@@ -51,6 +52,8 @@ class Problem(BaseModel):
     command: str | None = None
     state: str | None = None
     reason: str | None = None
+    projections: list[str] | None = None
+    stalled: list[str] | None = None
 
 
 def problems(*statuses: HTTPStatus) -> dict[int | str, dict[str, Any]]:
@@ -74,6 +77,8 @@ ONE_RECORD = problems(HTTPStatus.NOT_FOUND)
 # What a command may answer besides: a record it names is not there, it is refused
 # in this state or by a concurrent change, or its body is too large.
 COMMAND = problems(HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+# What a read of the reporting projections may answer besides: they are behind.
+BEHIND = problems(HTTPStatus.SERVICE_UNAVAILABLE)
 # What a read may answer besides, when it is refused in the record's state.
 REFUSED = problems(HTTPStatus.CONFLICT)
 # What a command without a record to find may answer besides: its body is too large.
@@ -122,6 +127,20 @@ def _not_found(request: Request, error: Exception) -> JSONResponse:
     return problem(404, "Not found", str(error), "not-found")
 
 
+def _behind(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ProjectionsBehind)
+    response = problem(
+        503,
+        "Reports behind",
+        str(error),
+        "projections-behind",
+        projections=error.projections,
+        stalled=error.stalled,
+    )
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 def _forbidden(request: Request, error: Exception) -> JSONResponse:
     return problem(403, "Forbidden", str(error), "forbidden")
 
@@ -160,6 +179,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _refused)
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(ProjectionsBehind, _behind)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(Unauthorized, _unauthorized)
     app.add_exception_handler(Throttled, _throttled)

@@ -43,7 +43,7 @@ def serving(postgres_server: str, **variables: str) -> Iterator[Api]:
         projections = threading.Thread(
             target=bootstrap.run_projections,
             args=(settings, stop_projecting),
-            kwargs={"poll_interval": 0.2},
+            kwargs={"poll_interval": 0.2, "longest_pause": 0.5},
             daemon=True,
         )
         projections.start()

@@ -190,6 +190,9 @@ def test_rebuild_and_verify_the_audit_trail_from_the_shell(database_url: str) ->
     finally:
         app.close()
     bootstrap.create_reporting_schema(settings_for(database_url))
+    unprojected = mentoring("audit", "verify", database_url=database_url)
+    assert unprojected.returncode == 1
+    assert "the audit trail is incomplete: " in unprojected.stderr
     rebuilt = mentoring("rebuild", "audit_log", database_url=database_url)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert rebuilt.stdout.startswith("rebuilt audit_log: ")

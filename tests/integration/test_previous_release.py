@@ -133,7 +133,13 @@ def test_every_projection_rebuilds_from_the_old_events(database: str, app: Mento
     audit = reporting(database, "SELECT count(*) AS rows FROM reporting.audit_log")
     assert audit == [{"rows": 79}]
     with psycopg.connect(database, row_factory=dict_row) as connection:
-        assert queries.verify_audit(connection) == {"ok": True, "rows": 79, "first_bad_row": None}
+        assert queries.verify_audit(connection) == {
+            "ok": True,
+            "rows": 79,
+            "complete": True,
+            "lag": 0,
+            "first_bad_row": None,
+        }
     history = reporting(
         database,
         "SELECT count(*) AS open FROM reporting.relationship_history WHERE valid_to IS NULL",

@@ -55,7 +55,13 @@ def test_audit_verify_passes_then_names_the_row_altered_with_sql(
     scripted: ScriptedScheme, conn: psycopg.Connection[Any], database_url: str
 ) -> None:
     rows = scripted.position
-    assert runner.verify_audit(database_url) == {"ok": True, "rows": rows, "first_bad_row": None}
+    assert runner.verify_audit(database_url) == {
+        "ok": True,
+        "rows": rows,
+        "complete": True,
+        "lag": 0,
+        "first_bad_row": None,
+    }
     conn.execute(
         "UPDATE reporting.audit_log SET details = jsonb_set(details, '{kind}', '\"completed\"') "
         "WHERE event_type = 'Relationship.Ended' AND details ->> 'kind' = 'no_blame'"
@@ -68,6 +74,8 @@ def test_audit_verify_passes_then_names_the_row_altered_with_sql(
     assert runner.verify_audit(database_url) == {
         "ok": False,
         "rows": altered[0],
+        "complete": True,
+        "lag": 0,
         "first_bad_row": altered[0],
     }
 
@@ -83,7 +91,13 @@ def test_rehashing_an_altered_row_breaks_the_link_to_the_next(
             "UPDATE reporting.audit_log SET actor_id = %s, hash = %s WHERE position = 10",
             (row["actor_id"], chain_hash(row["previous_hash"], row)),
         )
-    assert queries.verify_audit(conn) == {"ok": False, "rows": 11, "first_bad_row": 11}
+    assert queries.verify_audit(conn) == {
+        "ok": False,
+        "rows": 11,
+        "complete": True,
+        "lag": 0,
+        "first_bad_row": 11,
+    }
 
 
 def test_a_deleted_audit_row_is_found(

@@ -391,7 +391,13 @@ def test_audit_log_pages_and_filters(conn: psycopg.Connection[Any], s: ScriptedS
 
 
 def test_the_audit_chain_verifies(conn: psycopg.Connection[Any], s: ScriptedScheme) -> None:
-    assert queries.verify_audit(conn) == {"ok": True, "rows": s.position, "first_bad_row": None}
+    assert queries.verify_audit(conn) == {
+        "ok": True,
+        "rows": s.position,
+        "complete": True,
+        "lag": 0,
+        "first_bad_row": None,
+    }
 
 
 def test_every_projection_has_reached_the_last_command(

@@ -9,7 +9,7 @@ from services import read_side
 from services.access import Action, Forbidden, allowed, check_scheme, in_scheme, own_scheme_id
 from services.api import answers
 from services.api.deps import MentoringDep, RuntimeDep, require
-from services.api.problems import AUTHENTICATED, COMMAND, ONE_RECORD
+from services.api.problems import AUTHENTICATED, BEHIND, COMMAND, ONE_RECORD
 from services.api.schemas import MenteeIn, MentorIn, MentorPatch
 from services.application import Mentoring
 from services.auth import Principal
@@ -61,7 +61,12 @@ def update_mentor(
     return saved_view(mentor_view(saved.aggregate, with_contact=True), saved.position)
 
 
-@router.get("/v1/mentors", response_model=list[answers.Mentor], response_model_exclude_unset=True)
+@router.get(
+    "/v1/mentors",
+    response_model=list[answers.Mentor],
+    response_model_exclude_unset=True,
+    responses=BEHIND,
+)
 def mentor_directory(
     principal: PeopleReader,
     runtime: RuntimeDep,

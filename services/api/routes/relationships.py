@@ -12,7 +12,7 @@ from services import read_side
 from services.access import Action, Forbidden, check_relationship, in_scheme, sees_sealed
 from services.api import answers
 from services.api.deps import MentoringDep, RuntimeDep, require
-from services.api.problems import AUTHENTICATED, COMMAND, ONE_RECORD, REFUSED
+from services.api.problems import AUTHENTICATED, BEHIND, COMMAND, ONE_RECORD, REFUSED
 from services.api.schemas import (
     AgreementIn,
     EndIn,
@@ -72,7 +72,7 @@ def request_mentor(
     return _answer(saved)
 
 
-@router.get("", response_model=answers.RelationshipPage)
+@router.get("", response_model=answers.RelationshipPage, responses=BEHIND)
 def list_relationships(
     principal: Reader,
     runtime: RuntimeDep,

@@ -3,8 +3,9 @@
 Each answers JSON, or CSV with `Accept: text/csv` (services.api.csv_export, which
 neutralises cells a spreadsheet would run as formulas). A report waits (up to a
 few seconds) until the projections have caught up with the event store, so a
-report read right after a command reflects it. Lists that grow are paged: the next page's
-cursor is in the `Next-Cursor` header.
+report read right after a command reflects it; if they have not, it answers 503
+naming the projections behind (at once when one of them is stalled). Lists that
+grow are paged: the next page's cursor is in the `Next-Cursor` header.
 """
 
 from collections.abc import Callable
@@ -24,13 +25,13 @@ from services.access import Action, check_scheme, sees_sealed
 from services.api import answers
 from services.api.csv_export import csv_response
 from services.api.deps import RuntimeDep, require
-from services.api.problems import AUTHENTICATED, ONE_RECORD
+from services.api.problems import AUTHENTICATED, BEHIND, ONE_RECORD
 from services.auth import Principal
 from services.errors import NotFound
-from services.read_side import caught_up
+from services.read_side import caught_up, projections_behind
 from services.runtime import Runtime
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=AUTHENTICATED | BEHIND)
 
 # Aggregates: no person can be singled out (equity suppresses small counts).
 AggregateReader = Annotated[Principal, Depends(require(Action.READ_AGGREGATE_REPORTS))]
@@ -217,8 +218,12 @@ def audit(
 
 @router.get("/audit/verify", response_model=answers.AuditCheck)
 def verify(principal: AuditReader, runtime: RuntimeDep) -> dict[str, Any]:
-    """Check the audit log's hash chain: `{ok, rows, first_bad_row}`."""
-    with caught_up(runtime.pool) as connection:
+    """Check the audit log's hash chain and that it is complete up to the head of the
+    event store: `{ok, rows, complete, lag, first_bad_row}`. Waits as other reports
+    do for the audit projection, then answers even if it is still behind."""
+    with runtime.pool.connection() as connection:
+        connection.autocommit = True
+        projections_behind(connection, ["audit_log"])
         return queries.verify_audit(connection)
 
 
