@@ -5,6 +5,7 @@ from typing import Any, TypedDict
 
 from eventsourcing.domain import Aggregate, event
 
+from domain import bounds
 from domain.actors import Actor
 from domain.durations import parse_duration
 from domain.errors import InvalidValue
@@ -64,7 +65,8 @@ SETTINGS = (
 
 def validated_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """Check the scheme settings that pydantic cannot: names and ids are unique,
-    timers are known and parse. Returns the settings with timers completed by defaults.
+    timers are known and parse, and `planned_duration` is within
+    domain.bounds.LONGEST_RELATIONSHIP. Returns the settings with timers completed by defaults.
 
     Raises InvalidValue naming the first problem.
     """
@@ -77,6 +79,8 @@ def validated_settings(settings: dict[str, Any]) -> dict[str, Any]:
             raise InvalidValue(f"unknown timers: {', '.join(sorted(unknown))}")
         for value in checked["timers"].values():
             parse_duration(value)
+        if "planned_duration" in checked["timers"]:
+            bounds.check_planned_duration(parse_duration(checked["timers"]["planned_duration"]))
     for key, field in (("cohorts", "name"), ("objectives", "id"), ("survey", "id")):
         names = [item[field] for item in checked.get(key, [])]
         if len(names) != len(set(names)):
@@ -190,10 +194,12 @@ class Scheme(Aggregate):
         for key, value in changes.items():
             setattr(self, key, {**self.timers, **value} if key == "timers" else value)
 
-    def assign_role(self, role: str, person: str, from_: date, actor: Actor) -> None:
-        """Give a governance role to a person from a date; the previous holder's term
-        ends that day. The record of every holder is kept."""
+    def assign_role(self, role: str, person: str, from_: date, today: date, actor: Actor) -> None:
+        """Give a governance role to a person from a date (within domain.bounds'
+        check_role_from of `today`); the previous holder's term ends that day. The
+        record of every holder is kept. Raises InvalidValue."""
         SchemeRole(role)
+        bounds.check_role_from(from_, today)
         if not person.strip():
             raise InvalidValue("person must not be blank")
         current = self.role_holder(role)
