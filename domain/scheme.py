@@ -63,10 +63,35 @@ SETTINGS = (
 )
 
 
+# An objective's target is a rate, a count or a number of days: a larger one means
+# nothing, and PostgreSQL's jsonb would write it back in another form (1e+16 as
+# 10000000000000000, -0.0 as 0.0), which the audit log's hash chain cannot bear.
+LARGEST_TARGET = 1e9
+
+
+def checked_objective(objective: Objective) -> Objective:
+    """The objective with its target as a float (-0.0 as 0.0). Raises InvalidValue
+    for an unknown comparison, or a target not a finite number within LARGEST_TARGET
+    either way."""
+    Comparison(objective["comparison"])
+    target = objective["target"]
+    if not (
+        isinstance(target, int | float)
+        and not isinstance(target, bool)
+        and -LARGEST_TARGET <= target <= LARGEST_TARGET
+    ):
+        raise InvalidValue(
+            f"the target of objective {objective['id']!r} must be a number "
+            f"from {-LARGEST_TARGET:g} to {LARGEST_TARGET:g}"
+        )
+    return objective | {"target": float(target) + 0.0}
+
+
 def validated_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """Check the scheme settings that pydantic cannot: names and ids are unique,
-    timers are known and parse, and `planned_duration` is within
-    domain.bounds.LONGEST_RELATIONSHIP. Returns the settings with timers completed by defaults.
+    timers are known and parse, `planned_duration` is within
+    domain.bounds.LONGEST_RELATIONSHIP, objectives are checked (checked_objective).
+    Returns the settings with timers completed by defaults.
 
     Raises InvalidValue naming the first problem.
     """
@@ -85,8 +110,8 @@ def validated_settings(settings: dict[str, Any]) -> dict[str, Any]:
         names = [item[field] for item in checked.get(key, [])]
         if len(names) != len(set(names)):
             raise InvalidValue(f"{key} must have unique {field}s")
-    for objective in checked.get("objectives", []):
-        Comparison(objective["comparison"])
+    if "objectives" in checked:
+        checked["objectives"] = [checked_objective(o) for o in checked["objectives"]]
     for question in checked.get("survey", []):
         for stage in question["stages"]:
             FeedbackStage(stage)

@@ -32,6 +32,7 @@ from domain.matching_settings import (
     InstitutionRule,
 )
 from domain.relationship import MAX_MEETING_MINUTES
+from domain.scheme import LARGEST_TARGET
 from domain.timers import DEFAULT_TIMERS
 from domain.vocabulary import (
     EndKind,
@@ -114,7 +115,7 @@ class ObjectiveIn(Body):
     description: Annotated[str, Field(max_length=1000)]
     metric: Annotated[str, Field(min_length=1, max_length=100)]
     comparison: Literal[">=", ">", "<=", "<", "="]
-    target: Annotated[float, Field(allow_inf_nan=False)]
+    target: Annotated[float, Field(allow_inf_nan=False, ge=-LARGEST_TARGET, le=LARGEST_TARGET)]
 
 
 class QuestionIn(Body):

@@ -130,3 +130,27 @@ def test_the_planned_end_counts_in_utc_whatever_the_offset_given() -> None:
     # The same instant written with a +14:00 offset is still at the bound.
     pair.app.extend(pair.relationship_id, latest.astimezone(east), STAFF)
     assert pair.relationship.planned_end == latest
+
+
+def objectives(target: float) -> dict[str, object]:
+    objective = {
+        "id": "uptake",
+        "description": "Most sign up",
+        "metric": "uptake_rate",
+        "comparison": ">=",
+        "target": target,
+    }
+    return {"name": "S", "matching_model": "assigned", "objectives": [objective]}
+
+
+@pytest.mark.parametrize("target", [1e16, -1e300, float("inf"), float("nan")])
+def test_an_objective_aims_at_a_number_a_scheme_can_reach(target: float) -> None:
+    with pytest.raises(InvalidValue, match="the target of objective 'uptake' must be a number"):
+        Scheme.create(objectives(target), ADMIN)
+
+
+def test_an_objective_target_is_recorded_as_jsonb_writes_it_back() -> None:
+    """-0.0 would come back from PostgreSQL's jsonb as 0.0, breaking the audit chain."""
+    scheme = Scheme.create(objectives(-0.0), ADMIN)
+    assert str(scheme.objectives[0]["target"]) == "0.0"
+    assert Scheme.create(objectives(1e9), ADMIN).objectives[0]["target"] == 1e9
