@@ -1,13 +1,17 @@
 """ISO 8601 durations for scheme timers (`P28D`, `PT10S`, `P2W`, `P1DT12H`).
 
 Years and months are refused: their length depends on the calendar, and a timer
-must mean the same number of seconds wherever it starts.
+must mean the same number of seconds wherever it starts. No duration is longer
+than LONGEST_DURATION: longer timers are mistakes, and far longer ones overflow
+date arithmetic.
 """
 
 import re
 from datetime import timedelta
 
 from domain.errors import InvalidValue
+
+LONGEST_DURATION = timedelta(days=36500)
 
 _DURATION = re.compile(
     r"^P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -18,7 +22,8 @@ _DURATION = re.compile(
 def parse_duration(text: str) -> timedelta:
     """Parse an ISO 8601 duration of weeks, days, hours, minutes and seconds.
 
-    Raises InvalidValue for anything else, and for a zero duration.
+    Raises InvalidValue for anything else, for a zero duration, and for one longer
+    than LONGEST_DURATION.
     """
     match = _DURATION.match(text.strip().upper()) if isinstance(text, str) else None
     if match is None:
@@ -27,7 +32,12 @@ def parse_duration(text: str) -> timedelta:
             "(years and months are not accepted)"
         )
     parts = {name: float(value) for name, value in match.groupdict().items() if value}
-    duration = timedelta(**parts)
+    try:
+        duration = timedelta(**parts)
+    except OverflowError:
+        duration = timedelta.max
     if duration <= timedelta(0):
         raise InvalidValue(f"{text!r} must be longer than zero")
+    if duration > LONGEST_DURATION:
+        raise InvalidValue(f"{text!r} is longer than {LONGEST_DURATION.days} days")
     return duration

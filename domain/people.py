@@ -1,10 +1,12 @@
 """Mentors and mentees: their profiles, and the facts that pairing rules depend on."""
 
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain import bounds
 from domain.actors import Actor
 from domain.errors import DomainError, InvalidValue, NotEligible
 from domain.privacy import Classified
@@ -82,6 +84,16 @@ class Mentor(Aggregate):
         self.available = True
         self.relationship_ids: list[UUID] = []
 
+    @classmethod
+    def register(cls, profile: dict[str, Any], today: date, actor: Actor) -> "Mentor":
+        """A new mentor from the fields of `Registered`. Raises InvalidValue for a
+        negative capacity, or a `trained_on` outside domain.bounds.check_past_date."""
+        if profile["capacity"] < 0:
+            raise InvalidValue("capacity must be zero or more")
+        if profile["trained_on"] is not None:
+            bounds.check_past_date("trained_on", profile["trained_on"], today)
+        return cls(**profile, actor=actor)
+
     @property
     def load(self) -> int:
         return len(self.relationship_ids)
@@ -113,7 +125,9 @@ class Mentor(Aggregate):
     def _availability_changed(self, available: bool, actor: Actor) -> None:
         self.available = available
 
-    def record_training(self, trained_on: date, actor: Actor) -> None:
+    def record_training(self, trained_on: date, today: date, actor: Actor) -> None:
+        """Raises InvalidValue for a date outside domain.bounds.check_past_date."""
+        bounds.check_past_date("trained_on", trained_on, today)
         if trained_on != self.trained_on:
             self._training_recorded(trained_on=trained_on, actor=actor)
 

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain import bounds
 from domain.actors import Actor
 from domain.durations import parse_duration
 from domain.errors import InvalidValue, NotEligible, TransitionRefused
@@ -466,13 +467,14 @@ class Relationship(Aggregate):
     # Pause, extension, check-ins -----------------------------------------------
 
     def pause(self, reason_category: str, until: date | None, today: date, actor: Actor) -> None:
-        """Pause for leave: every running timer stops until resumed."""
+        """Pause for leave: every running timer stops until resumed. `until`, when
+        given, is within domain.bounds.check_pause_until of `today` (InvalidValue)."""
         self._require("pause", OPEN_STATES)
         if self.paused:
             raise TransitionRefused("pause", self.state, "already paused")
         PauseReason(reason_category)
-        if until is not None and until < today:
-            raise InvalidValue(f"until {until} is in the past")
+        if until is not None:
+            bounds.check_pause_until(until, today)
         self._paused(reason_category=reason_category, until=until, actor=actor)
 
     @event(Paused)
@@ -502,14 +504,16 @@ class Relationship(Aggregate):
         self.paused_since = None
 
     def extend(self, until: datetime, actor: Actor) -> None:
-        """A new planned end, by mutual agreement; it must be later than the current one."""
+        """A new planned end, by mutual agreement: later than the current one, and
+        within domain.bounds.check_planned_end of the first meeting (InvalidValue)."""
         self._require("extend", {State.ACTIVE})
-        assert self.planned_end is not None
+        assert self.planned_end is not None and self.first_meeting_at is not None
         if until <= self.planned_end:
             raise InvalidValue(
                 f"until {until.isoformat()} is not after the planned end "
                 f"{self.planned_end.isoformat()}"
             )
+        bounds.check_planned_end(until, self.first_meeting_at)
         self._extended(planned_end=until, actor=actor)
 
     @event(Extended)

@@ -5,6 +5,7 @@ from typing import Any, TypedDict
 
 from eventsourcing.domain import Aggregate, event
 
+from domain import bounds
 from domain.actors import Actor
 from domain.durations import parse_duration
 from domain.errors import InvalidValue
@@ -62,9 +63,35 @@ SETTINGS = (
 )
 
 
+# An objective's target is a rate, a count or a number of days: a larger one means
+# nothing, and PostgreSQL's jsonb would write it back in another form (1e+16 as
+# 10000000000000000, -0.0 as 0.0), which the audit log's hash chain cannot bear.
+LARGEST_TARGET = 1e9
+
+
+def checked_objective(objective: Objective) -> Objective:
+    """The objective with its target as a float (-0.0 as 0.0). Raises InvalidValue
+    for an unknown comparison, or a target not a finite number within LARGEST_TARGET
+    either way."""
+    Comparison(objective["comparison"])
+    target = objective["target"]
+    if not (
+        isinstance(target, int | float)
+        and not isinstance(target, bool)
+        and -LARGEST_TARGET <= target <= LARGEST_TARGET
+    ):
+        raise InvalidValue(
+            f"the target of objective {objective['id']!r} must be a number "
+            f"from {-LARGEST_TARGET:g} to {LARGEST_TARGET:g}"
+        )
+    return objective | {"target": float(target) + 0.0}
+
+
 def validated_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """Check the scheme settings that pydantic cannot: names and ids are unique,
-    timers are known and parse. Returns the settings with timers completed by defaults.
+    timers are known and parse, `planned_duration` is within
+    domain.bounds.LONGEST_RELATIONSHIP, objectives are checked (checked_objective).
+    Returns the settings with timers completed by defaults.
 
     Raises InvalidValue naming the first problem.
     """
@@ -77,12 +104,14 @@ def validated_settings(settings: dict[str, Any]) -> dict[str, Any]:
             raise InvalidValue(f"unknown timers: {', '.join(sorted(unknown))}")
         for value in checked["timers"].values():
             parse_duration(value)
+        if "planned_duration" in checked["timers"]:
+            bounds.check_planned_duration(parse_duration(checked["timers"]["planned_duration"]))
     for key, field in (("cohorts", "name"), ("objectives", "id"), ("survey", "id")):
         names = [item[field] for item in checked.get(key, [])]
         if len(names) != len(set(names)):
             raise InvalidValue(f"{key} must have unique {field}s")
-    for objective in checked.get("objectives", []):
-        Comparison(objective["comparison"])
+    if "objectives" in checked:
+        checked["objectives"] = [checked_objective(o) for o in checked["objectives"]]
     for question in checked.get("survey", []):
         for stage in question["stages"]:
             FeedbackStage(stage)
@@ -190,10 +219,12 @@ class Scheme(Aggregate):
         for key, value in changes.items():
             setattr(self, key, {**self.timers, **value} if key == "timers" else value)
 
-    def assign_role(self, role: str, person: str, from_: date, actor: Actor) -> None:
-        """Give a governance role to a person from a date; the previous holder's term
-        ends that day. The record of every holder is kept."""
+    def assign_role(self, role: str, person: str, from_: date, today: date, actor: Actor) -> None:
+        """Give a governance role to a person from a date (within domain.bounds'
+        check_role_from of `today`); the previous holder's term ends that day. The
+        record of every holder is kept. Raises InvalidValue."""
         SchemeRole(role)
+        bounds.check_role_from(from_, today)
         if not person.strip():
             raise InvalidValue("person must not be blank")
         current = self.role_holder(role)

@@ -177,16 +177,14 @@ class Mentoring(Application[UUID]):
         self, scheme_id: UUID, role: str, person: str, from_: date, actor: Actor
     ) -> Saved[Scheme]:
         scheme = self.get_scheme(scheme_id)
-        scheme.assign_role(role, person, from_, actor)
+        scheme.assign_role(role, person, from_, datetime.now(UTC).date(), actor)
         return Saved(scheme, self._save(scheme))
 
     # People -------------------------------------------------------------------
 
     def register_mentor(self, profile: dict[str, Any], actor: Actor) -> Saved[Mentor]:
         self.get_scheme(profile["scheme_id"])
-        if profile["capacity"] < 0:
-            raise InvalidValue("capacity must be zero or more")
-        mentor = Mentor(**profile, actor=actor)
+        mentor = Mentor.register(profile, datetime.now(UTC).date(), actor)
         return Saved(mentor, self._save(mentor))
 
     def update_mentor(
@@ -203,7 +201,7 @@ class Mentoring(Application[UUID]):
         if available is not None:
             mentor.set_availability(available, actor)
         if trained_on is not None:
-            mentor.record_training(trained_on, actor)
+            mentor.record_training(trained_on, datetime.now(UTC).date(), actor)
         return Saved(mentor, self._save(mentor))
 
     def register_mentee(self, profile: dict[str, Any], actor: Actor) -> Saved[Mentee]:

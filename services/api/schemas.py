@@ -3,7 +3,7 @@ booleans are strict, so `"capacity": "2"` is an error rather than a guess. Named
 values are the domain's enums (domain.vocabulary), and limits the domain sets are
 imported from where it sets them."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from uuid import UUID
 
@@ -32,6 +32,7 @@ from domain.matching_settings import (
     InstitutionRule,
 )
 from domain.relationship import MAX_MEETING_MINUTES
+from domain.scheme import LARGEST_TARGET
 from domain.timers import DEFAULT_TIMERS
 from domain.vocabulary import (
     EndKind,
@@ -44,19 +45,13 @@ from domain.vocabulary import (
 )
 from services.auth import DEFAULT_LIFETIME, MAX_LIFETIME, token_lifetime
 
-# Longer timers are mistakes, and far longer ones overflow date arithmetic.
-MAX_DURATION = timedelta(days=36500)
-
 
 def _duration(text: str) -> str:
+    """A duration domain.durations accepts (its bound included), as given."""
     try:
-        duration = parse_duration(text)
+        parse_duration(text)
     except InvalidValue as error:
         raise ValueError(str(error)) from None
-    except OverflowError:
-        duration = timedelta.max
-    if duration > MAX_DURATION:
-        raise ValueError(f"{text!r} is longer than {MAX_DURATION.days} days")
     return text
 
 
@@ -121,7 +116,7 @@ class ObjectiveIn(Body):
     description: Annotated[str, Field(max_length=1000)]
     metric: Annotated[str, Field(min_length=1, max_length=100)]
     comparison: Literal[">=", ">", "<=", "<", "="]
-    target: Annotated[float, Field(allow_inf_nan=False)]
+    target: Annotated[float, Field(allow_inf_nan=False, ge=-LARGEST_TARGET, le=LARGEST_TARGET)]
 
 
 class QuestionIn(Body):

@@ -15,6 +15,8 @@ from tests.e2e.client import TODAY, Api
 
 TOMORROW = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
 YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+ELEVEN_YEARS = (datetime.now(UTC) + timedelta(days=11 * 365)).date().isoformat()
+SIX_YEARS = (datetime.now(UTC) + timedelta(days=6 * 365)).date().isoformat()
 LIMIT = 16384  # MENTORING_MAX_BODY_BYTES of the e2e fixture
 PROBLEM_FIELDS = {"type", "title", "status", "detail"}
 
@@ -76,8 +78,8 @@ class Bad:
     """A bad request and its answer. `loc` is where the error must be reported (a
     prefix of one error's loc). `{scheme}`, `{mentor}`, `{mentee}`, `{requested}`,
     `{invited}`, `{matched}`, `{active}`, `{missing}` (an id of nothing), `{today}`,
-    `{tomorrow}` and `{yesterday}` in the path and JSON body stand for records of
-    the module and dates."""
+    `{tomorrow}`, `{yesterday}`, `{six_years}` and `{eleven_years}` (from today) in
+    the path and JSON body stand for records of the module and dates."""
 
     method: str
     path: str
@@ -333,6 +335,25 @@ CASES: dict[str, Bad] = {
     "extend to before the planned end": Bad(
         "POST", "/v1/relationships/{active}/extend", {"until": "{today}"}
     ),
+    "extend to the end of time": Bad(
+        "POST", "/v1/relationships/{active}/extend", {"until": "9999-12-31T23:59:59-14:00"}
+    ),
+    "extend to eleven years after the first meeting": Bad(
+        "POST", "/v1/relationships/{active}/extend", {"until": "{eleven_years}"}
+    ),
+    "pause until six years from now": Bad(
+        "POST", MATCHED + "/pause", {"reason_category": "sickness", "until": "{six_years}"}
+    ),
+    "trained tomorrow": Bad("PATCH", "/v1/mentors/{mentor}", {"trained_on": "{tomorrow}"}),
+    "trained in the year 1": Bad("POST", "/v1/mentors", MENTOR | {"trained_on": "0001-01-01"}),
+    "role from the year 9999": Bad(
+        "POST",
+        "/v1/schemes/{scheme}/roles",
+        {"role": "lead", "person": "Dr A", "from": "9999-12-31"},
+    ),
+    "relationships planned for eleven years": Bad(
+        "POST", "/v1/schemes", with_timer("planned_duration", "P4018D")
+    ),
     # Unknown fields are refused, not ignored.
     "unknown field on a scheme": Bad(
         "POST", "/v1/schemes", SCHEME | {"colour": "blue"}, loc=("body", "colour")
@@ -548,6 +569,8 @@ def records(api: Api) -> Records:
             "today": TODAY,
             "tomorrow": TOMORROW,
             "yesterday": YESTERDAY,
+            "eleven_years": ELEVEN_YEARS,
+            "six_years": SIX_YEARS,
             **relationships,
         }
     )
@@ -650,3 +673,14 @@ def test_a_key_belongs_to_the_caller_who_used_it(api: Api, records: Records) -> 
     assert mentee.status_code == 201, mentee.text
     assert "idempotency-replayed" not in mentee.headers
     assert mentee.json()["id"] != mentor.json()["id"]
+
+
+def test_the_extension_to_the_end_of_time_is_refused_saying_why(api: Api, records: Records) -> None:
+    before = api.count_events()
+    response = api.admin.post(
+        records.fill("/v1/relationships/{active}/extend"),
+        json={"until": "9999-12-31T23:59:59-14:00"},
+    )
+    assert_problem(response, 422, ("body",))
+    assert "more than ten years after the first meeting" in response.json()["detail"]
+    assert api.count_events() == before

@@ -9,6 +9,7 @@ from domain.scheme import Scheme
 from domain.timers import DEFAULT_TIMERS
 
 ADMIN = Actor("admin", "t")
+TODAY = date(2026, 7, 1)
 
 
 @pytest.mark.parametrize(
@@ -65,13 +66,13 @@ def test_changing_timers_merges_them_and_is_recorded() -> None:
 
 def test_governance_roles_keep_every_holder() -> None:
     scheme = Scheme.create({"name": "S", "matching_model": "assigned"}, ADMIN)
-    scheme.assign_role("coordinator", "Dr One", date(2026, 1, 1), ADMIN)
-    scheme.assign_role("coordinator", "Dr Two", date(2026, 6, 1), ADMIN)
-    scheme.assign_role("lead", "Prof Three", date(2026, 1, 1), ADMIN)
+    scheme.assign_role("coordinator", "Dr One", date(2026, 1, 1), TODAY, ADMIN)
+    scheme.assign_role("coordinator", "Dr Two", date(2026, 6, 1), TODAY, ADMIN)
+    scheme.assign_role("lead", "Prof Three", date(2026, 1, 1), TODAY, ADMIN)
     assert scheme.roles == [
         {"role": "coordinator", "person": "Dr One", "from_": "2026-01-01", "until": "2026-06-01"},
         {"role": "coordinator", "person": "Dr Two", "from_": "2026-06-01", "until": None},
         {"role": "lead", "person": "Prof Three", "from_": "2026-01-01", "until": None},
     ]
     with pytest.raises(InvalidValue):
-        scheme.assign_role("coordinator", "Dr Early", date(2026, 3, 1), ADMIN)
+        scheme.assign_role("coordinator", "Dr Early", date(2026, 3, 1), TODAY, ADMIN)
