@@ -424,7 +424,7 @@ def service(postgres_server: str) -> Iterator[Service]:
         try:
             with TestClient(create_app(runtime)) as client:
                 client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
-                auditor = runtime.issue_token("auditor", "accepted values")
+                auditor = runtime.issue_token("auditor", "accepted values").secret
                 yield Service(url, runtime, client, {"Authorization": f"Bearer {auditor}"})
         finally:
             runtime.close()
