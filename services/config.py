@@ -13,6 +13,8 @@ DEFAULT_TEMPORAL_ADDRESS = "127.0.0.1:7233"
 # How many tokens that are not valid a client address may present in a minute
 # (services.throttle) when MENTORING_AUTH_FAILURES_PER_MINUTE is not set.
 DEFAULT_AUTH_FAILURES_PER_MINUTE = 20
+# Who the service's mail is from when MENTORING_MAIL_FROM is not set.
+DEFAULT_MAIL_FROM = "Mentoring scheme <mentoring@localhost>"
 
 
 class ConfigError(Exception):
@@ -23,7 +25,9 @@ class ConfigError(Exception):
 class Settings:
     """The MENTORING_* variables, each read here and nowhere else (README,
     "Configuration"). `database_url` None means the embedded PostgreSQL;
-    `temporal_address` None means the dev server (`up`) or DEFAULT_TEMPORAL_ADDRESS."""
+    `temporal_address` None means the dev server (`up`) or DEFAULT_TEMPORAL_ADDRESS.
+    `smtp_url` None means mail is written as `.eml` files under `var_dir/mail`;
+    `public_url` is where people reach the pages, for the links in mail."""
 
     database_url: str | None
     cipher_key: str | None
@@ -38,19 +42,24 @@ class Settings:
     auth_failures_per_minute: int
     dev_server_port: int
     dev_server_ui_port: int
+    smtp_url: str | None
+    mail_from: str
+    public_url: str
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         """The settings in `environ` (default: the process's environment), with the
         defaults for those not set. Raises ConfigError for a malformed value."""
         env = os.environ if environ is None else environ
+        host = env.get("MENTORING_HOST") or "127.0.0.1"
+        port = _int(env, "MENTORING_PORT", 8000)
         return cls(
             database_url=env.get("MENTORING_DATABASE_URL") or None,
             cipher_key=env.get("MENTORING_CIPHER_KEY") or None,
             admin_token=env.get("MENTORING_ADMIN_TOKEN") or None,
             var_dir=Path(env.get("MENTORING_VAR_DIR") or "var"),
-            host=env.get("MENTORING_HOST") or "127.0.0.1",
-            port=_int(env, "MENTORING_PORT", 8000),
+            host=host,
+            port=port,
             temporal_address=env.get("MENTORING_TEMPORAL_ADDRESS") or None,
             temporal_namespace=env.get("MENTORING_TEMPORAL_NAMESPACE") or "default",
             temporal_task_queue=env.get("MENTORING_TEMPORAL_TASK_QUEUE") or TASK_QUEUE,
@@ -60,6 +69,9 @@ class Settings:
             ),
             dev_server_port=_int(env, "MENTORING_TEMPORAL_DEV_PORT", 7233, least=1),
             dev_server_ui_port=_int(env, "MENTORING_TEMPORAL_UI_PORT", 8233, least=1),
+            smtp_url=env.get("MENTORING_SMTP_URL") or None,
+            mail_from=env.get("MENTORING_MAIL_FROM") or DEFAULT_MAIL_FROM,
+            public_url=(env.get("MENTORING_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/"),
         )
 
 

@@ -1,0 +1,1 @@
+"""Mail: where messages go (transport)."""
