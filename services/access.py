@@ -28,6 +28,7 @@ class Action(Enum):
     """What a caller may ask to do; the roles allowed are in POLICY."""
 
     MANAGE_TOKENS = "issue, list and revoke bearer tokens"
+    MANAGE_STAFF = "add, list and change staff accounts (who signs in to the pages)"
     MANAGE_SCHEMES = "create a scheme, change its settings, assign its roles"
     MATCH_COHORT = "pair a scheme's waiting requests at once"
     REGISTER_PEOPLE = "register mentors and mentees"
@@ -56,6 +57,7 @@ _PEOPLE: frozenset[Role] = frozenset({"mentor", "mentee"})
 POLICY: Mapping[Action, frozenset[Role]] = MappingProxyType(
     {
         Action.MANAGE_TOKENS: frozenset({"admin"}),
+        Action.MANAGE_STAFF: frozenset({"admin"}),
         Action.MANAGE_SCHEMES: frozenset({"admin"}),
         Action.MATCH_COHORT: _STAFF,
         Action.REGISTER_PEOPLE: _STAFF,

@@ -29,8 +29,13 @@ from services.embedded import cipher_key_from, start_embedded_postgres
 from services.idempotency import IdempotencyStore
 from services.persistence import postgres_env
 from services.runtime import Runtime
+from services.staff import StaffStore
 from services.supervisor import Background
 from services.throttle import FailedAuthentications
+from services.web.links import SignInLinks
+from services.web.people import PeopleByEmail
+from services.web.session_store import SessionStore
+from services.web.throttling import SignInRequests
 from workflows.activities import RelationshipActivities
 from workflows.background import WorkerAndRelay
 from workflows.connect import connect_to_temporal
@@ -81,6 +86,11 @@ def build_runtime(settings: Settings) -> Runtime:
         tokens=TokenStore(pool, settings.admin_token),
         idempotency=IdempotencyStore(pool, mentoring.mapper.cipher),
         failed_authentications=FailedAuthentications(settings.auth_failures_per_minute),
+        staff=StaffStore(pool),
+        sessions=SessionStore(pool, settings.session_idle, settings.session_lifetime),
+        sign_in_links=SignInLinks(pool),
+        people_by_email=PeopleByEmail(mentoring),
+        sign_in_requests=SignInRequests(),
     )
 
 

@@ -3,8 +3,11 @@
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
+from domain.durations import parse_duration
+from domain.errors import InvalidValue
 from workflows.model import TASK_QUEUE
 
 # Where the worker and relay find Temporal when MENTORING_TEMPORAL_ADDRESS is not set
@@ -15,6 +18,10 @@ DEFAULT_TEMPORAL_ADDRESS = "127.0.0.1:7233"
 DEFAULT_AUTH_FAILURES_PER_MINUTE = 20
 # Who the service's mail is from when MENTORING_MAIL_FROM is not set.
 DEFAULT_MAIL_FROM = "Mentoring scheme <mentoring@localhost>"
+# How long a signed-in session lasts without a request, and at most, when
+# MENTORING_SESSION_IDLE and MENTORING_SESSION_LIFETIME are not set.
+DEFAULT_SESSION_IDLE = timedelta(minutes=30)
+DEFAULT_SESSION_LIFETIME = timedelta(hours=12)
 
 
 class ConfigError(Exception):
@@ -27,7 +34,8 @@ class Settings:
     "Configuration"). `database_url` None means the embedded PostgreSQL;
     `temporal_address` None means the dev server (`up`) or DEFAULT_TEMPORAL_ADDRESS.
     `smtp_url` None means mail is written as `.eml` files under `var_dir/mail`;
-    `public_url` is where people reach the pages, for the links in mail."""
+    `public_url` is where people reach the pages, for the links in mail;
+    `session_idle` and `session_lifetime` bound a signed-in session."""
 
     database_url: str | None
     cipher_key: str | None
@@ -45,6 +53,8 @@ class Settings:
     smtp_url: str | None
     mail_from: str
     public_url: str
+    session_idle: timedelta
+    session_lifetime: timedelta
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -72,6 +82,8 @@ class Settings:
             smtp_url=env.get("MENTORING_SMTP_URL") or None,
             mail_from=env.get("MENTORING_MAIL_FROM") or DEFAULT_MAIL_FROM,
             public_url=(env.get("MENTORING_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/"),
+            session_idle=_duration(env, "MENTORING_SESSION_IDLE", DEFAULT_SESSION_IDLE),
+            session_lifetime=_duration(env, "MENTORING_SESSION_LIFETIME", DEFAULT_SESSION_LIFETIME),
         )
 
 
@@ -86,6 +98,16 @@ def _int(env: Mapping[str, str], name: str, default: int, least: int | None = No
     if least is not None and value < least:
         raise ConfigError(f"{name} must be at least {least}, not {value}")
     return value
+
+
+def _duration(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return parse_duration(raw)
+    except InvalidValue as error:
+        raise ConfigError(f"{name}: {error}") from None
 
 
 def database_url_of(settings: Settings) -> str:

@@ -34,6 +34,7 @@ from domain.vocabulary import (
     State,
 )
 from services.auth import TokenStatus
+from services.staff import StaffRole
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
@@ -101,6 +102,29 @@ class ListedToken(Answer):
     ]
     revoked_at: Timestamp | None
     status: TokenStatus
+
+
+# Staff accounts -------------------------------------------------------------------
+
+
+class AddedStaffAccount(Answer):
+    """A new staff account."""
+
+    id: UUID
+
+
+class StaffAccount(Answer):
+    """A staff account: who signs in to the pages, in which role, for which schemes
+    (a coordinator's; none for the other roles, which cover every scheme)."""
+
+    id: UUID
+    name: str
+    email: str
+    role: StaffRole
+    scheme_ids: list[UUID]
+    active: Annotated[bool, Field(description="false: it cannot sign in, its sessions ended")]
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 # Schemes --------------------------------------------------------------------------

@@ -14,8 +14,9 @@ from services.api.middleware import (
     RequestLimitsMiddleware,
     SecurityHeadersMiddleware,
 )
-from services.api.routes import health, people, relationships, reports, schemes, tokens
+from services.api.routes import health, people, relationships, reports, schemes, staff, tokens
 from services.runtime import Runtime
+from services.web import signin
 
 
 class MentoringApi(FastAPI):
@@ -54,9 +55,11 @@ def create_api() -> MentoringApi:
         people.router,
         relationships.router,
         reports.router,
+        staff.router,
     ):
         publish_roles(router)
         app.include_router(router)
+    signin.install(app)
     return app
 
 

@@ -27,7 +27,9 @@ def free_port() -> int:
 def serving(postgres_server: str, **variables: str) -> Iterator[Api]:
     """A running API with an admin token, on a database of its own, configured by
     `variables` (MENTORING_* names) besides, and its projections kept up to date
-    beside it as `mentoring up` runs them."""
+    beside it as `mentoring up` runs them. It listens on MENTORING_PORT if that is
+    among the variables (so that MENTORING_PUBLIC_URL can name it), else on a free
+    port."""
     with scratch_database(postgres_server) as database_url:
         settings = Settings.from_env(
             {
@@ -47,7 +49,7 @@ def serving(postgres_server: str, **variables: str) -> Iterator[Api]:
             daemon=True,
         )
         projections.start()
-        port = free_port()
+        port = int(variables.get("MENTORING_PORT") or free_port())
         config = server_config(create_app(runtime), "127.0.0.1", port, log_level="warning")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
