@@ -206,6 +206,7 @@ def up(settings: Settings) -> None:
         try:
             runtime.settings = replace(settings, temporal_address=background.temporal_address)
             print_where(settings, configured_database, background, kept_token)
+            print_sign_in_link(runtime)
             serve_api(runtime)
         finally:
             background.stop()
@@ -238,6 +239,13 @@ def print_where(
         print(f"Admin token: {kept_token}")
         print(f"             (kept in {settings.var_dir}/admin-token)")
     sys.stdout.flush()
+
+
+def print_sign_in_link(runtime: Runtime) -> None:
+    """A new one-time link that signs the bootstrap admin in to the pages."""
+    url = runtime.bootstrap_sign_in_url()
+    print(f"Sign in:     {url}")
+    print("             (the bootstrap admin, once; a new link at each start)", flush=True)
 
 
 def serve_until_signalled(

@@ -1,5 +1,6 @@
 """The FastAPI application."""
 
+import logging
 from typing import Any
 
 import uvicorn
@@ -17,6 +18,7 @@ from services.api.middleware import (
 from services.api.routes import health, people, relationships, reports, schemes, staff, tokens
 from services.runtime import Runtime
 from services.web import signin
+from services.web.links import keep_link_tokens_out_of
 
 
 class MentoringApi(FastAPI):
@@ -80,5 +82,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
 def server_config(app: FastAPI, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
     """How the app is served (`mentoring up` and `api`): uvicorn, sending no `server`
-    banner that names it."""
-    return uvicorn.Config(app, host=host, port=port, log_level=log_level, server_header=False)
+    banner that names it, and logging no sign-in link's token."""
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, server_header=False)
+    keep_link_tokens_out_of(logging.getLogger("uvicorn.access"))
+    return config

@@ -7,6 +7,8 @@ bootstrap admin. Using a link spends it, in one statement: of two uses at once
 only one signs in.
 """
 
+import logging
+import re
 import secrets
 import uuid
 from collections.abc import Callable
@@ -68,6 +70,28 @@ class SpentLink:
 def sign_in_url(public_url: str, token: str) -> str:
     """The address of a link, under the service's public URL."""
     return f"{public_url}{LINK_PATH}?{urlencode({'token': token})}"
+
+
+_TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"]+")
+
+
+class WithoutLinkTokens(logging.Filter):
+    """Keeps sign-in tokens out of the log: the access log names each request's
+    URL, and a link's token is in its query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_URL.sub(r"\1[hidden]", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+def keep_link_tokens_out_of(logger: logging.Logger) -> None:
+    """Add WithoutLinkTokens to the logger, once."""
+    if not any(isinstance(f, WithoutLinkTokens) for f in logger.filters):
+        logger.addFilter(WithoutLinkTokens())
 
 
 class SignInLinks:

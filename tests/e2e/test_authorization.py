@@ -12,6 +12,7 @@ refusals of its stage, since a refusal changes nothing (which every case checks)
 """
 
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,10 +51,11 @@ class Endpoint:
     """A call, and the stage its records must be at for it to succeed.
 
     `{scheme}`, `{mentor}`, `{mentee}`, `{relationship}`, `{token}` (the id of a
-    token issued for the case), `{today}` and `{later}` in the path and body stand for
-    the case's records and dates. Stages: `people` (a
-    mentor and a mentee, no relationship), `requested`, `invited`, `matched`, `paused`
-    (matched, then paused), `active` (matched, then met) and `ended`.
+    token issued for the case), `{staff}` (a staff account added for the case),
+    `{today}` and `{later}` in the path and body stand for the case's records and
+    dates. Stages: `people` (a mentor and a mentee, no relationship), `requested`,
+    `invited`, `matched`, `paused` (matched, then paused), `active` (matched, then
+    met) and `ended`.
     """
 
     method: str
@@ -90,6 +92,13 @@ ENDPOINTS: dict[str, Endpoint] = {
     "issue a token": Endpoint("POST", "/v1/tokens", body={"role": "reporter", "label": "board"}),
     "list tokens": Endpoint("GET", "/v1/tokens"),
     "revoke a token": Endpoint("DELETE", "/v1/tokens/{token}"),
+    "add a staff account": Endpoint(
+        "POST",
+        "/v1/staff",
+        body={"name": "Dr Sam Board", "email": "sam@example.org", "role": "reporter"},
+    ),
+    "list staff accounts": Endpoint("GET", "/v1/staff"),
+    "change a staff account": Endpoint("PATCH", "/v1/staff/{staff}", body={"role": "auditor"}),
     "create a scheme": Endpoint(
         "POST", "/v1/schemes", body={"name": "Foundation", "matching_model": "hybrid"}
     ),
@@ -183,6 +192,9 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "issue a token":               (201, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401),
     "list tokens":                 (200, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401),
     "revoke a token":              (204, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401),
+    "add a staff account":         (201, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401),
+    "list staff accounts":         (200, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401),
+    "change a staff account":      (200, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401),
     "create a scheme":             (201, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401),
     "read a scheme":               (200, 200, 404, 200, 200, 200, 200, 200, 200, 401, 401),
     "change a scheme":             (200, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401),
@@ -244,8 +256,8 @@ SURVEY = [
 
 @dataclass(frozen=True)
 class Records:
-    """The scheme, pair and relationship of one case, the pair's tokens, and the id
-    of a token issued for nobody in particular."""
+    """The scheme, pair and relationship of one case, the pair's tokens, the id
+    of a token issued for nobody in particular, and of a staff account."""
 
     scheme: str
     mentor: str
@@ -254,6 +266,7 @@ class Records:
     mentor_token: str
     mentee_token: str
     token: str
+    staff: str
 
     def fill(self, template: Any) -> Any:
         """The template with the placeholders of Endpoint replaced."""
@@ -264,6 +277,7 @@ class Records:
                 mentee=self.mentee,
                 relationship=self.relationship,
                 token=self.token,
+                staff=self.staff,
                 today=TODAY,
                 later=LATER,
             )
@@ -339,6 +353,9 @@ class Cast:
                 api.admin.post("/v1/tokens", json={"role": "reporter", "label": "e2e spare"}),
                 201,
             )["id"],
+            staff=str(
+                api.runtime.staff.add("Dr Staff", f"{uuid.uuid4()}@example.org", "reporter").id
+            ),
         )
 
     def _advance(self, path: str, stage: str, mentor: str) -> None:
@@ -364,6 +381,11 @@ def cast(api: Api) -> Iterator[Cast]:
     cast = Cast(api)
     yield cast
     cast.anonymous.close()
+
+
+def staff_of(api: Api) -> list[tuple[object, ...]]:
+    """The staff accounts, as far as a request could change them."""
+    return [(a.id, a.role, a.scheme_ids, a.active) for a in api.runtime.staff.accounts()]
 
 
 def assert_problem(response: httpx.Response, status: int) -> None:
@@ -404,7 +426,7 @@ def test_who_may_call_what(cast: Cast, name: str, caller: str, expected: int) ->
     changes_something = endpoint.method != "GET" and expected < 300
     records = cast.records(endpoint.stage, endpoint.scheme, fresh=changes_something)
     api = cast.api
-    events, tokens = api.count_events(), api.runtime.tokens.count()
+    events, tokens, staff = api.count_events(), api.runtime.tokens.count(), staff_of(api)
 
     response = cast.client(caller, records).request(
         endpoint.method, records.fill(endpoint.path), json=records.fill(endpoint.body)
@@ -413,20 +435,22 @@ def test_who_may_call_what(cast: Cast, name: str, caller: str, expected: int) ->
         cast.forget(endpoint.stage, endpoint.scheme)
 
     assert response.status_code == expected, response.text
-    after = (api.count_events(), api.runtime.tokens.count())
+    after = (api.count_events(), api.runtime.tokens.count(), staff_of(api))
     if expected >= 400:
         assert_problem(response, expected)
-        assert after == (events, tokens), "a refused request changed something"
+        assert after == (events, tokens, staff), "a refused request changed something"
     elif name == "issue a token":
-        assert after == (events, tokens + 1)
+        assert after == (events, tokens + 1, staff)
+    elif name in ("add a staff account", "change a staff account"):
+        assert after[:2] == (events, tokens) and after[2] != staff
     elif name == "revoke a token":
-        assert after == (events, tokens)
+        assert after == (events, tokens, staff)
         (revoked,) = [t for t in api.runtime.tokens.tokens() if str(t.id) == records.token]
         assert revoked.status == "revoked"
     elif changes_something:
         assert after[0] > events
     else:
-        assert after == (events, tokens), "a read changed something"
+        assert after == (events, tokens, staff), "a read changed something"
     if expected == 401:
         assert response.headers["www-authenticate"] == "Bearer"
 
