@@ -64,8 +64,9 @@ class SecurityHeadersMiddleware:
     """Headers that make every answer fit for the open internet: `X-Content-Type-Options:
     nosniff` and `Referrer-Policy: no-referrer` on all; `API_POLICY` as the
     Content-Security-Policy of every answer that does not set its own (the docs
-    page does); `Cache-Control: no-store` on every answer under /v1, where personal
-    data is, so that no browser or shared cache keeps one."""
+    page and the web pages do: services.web.pages.PAGE_POLICY); `Cache-Control:
+    no-store` on every answer under /v1, where personal data is, so that no
+    browser or shared cache keeps one."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

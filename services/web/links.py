@@ -27,6 +27,8 @@ LINK_LIFETIME = timedelta(minutes=15)
 # later on the day of a first start; each start prints a new one.
 BOOTSTRAP_LINK_LIFETIME = timedelta(hours=12)
 LINK_PATH = "/sign-in/link"
+# Links expired this long ago are deleted as new ones are made.
+KEPT_AFTER_EXPIRY = timedelta(days=1)
 
 LINKS_TABLE = """
 CREATE TABLE IF NOT EXISTS web_sign_in_links (
@@ -107,10 +109,14 @@ class SignInLinks:
     def issue(
         self, email: str | None, next_path: str, lifetime: timedelta = LINK_LIFETIME
     ) -> IssuedLink:
-        """A new link for an email, or for the bootstrap admin (None)."""
+        """A new link for an email, or for the bootstrap admin (None). Links expired
+        more than KEPT_AFTER_EXPIRY ago are deleted."""
         now = self.clock()
         link = IssuedLink(uuid.uuid4(), "msl_" + secrets.token_urlsafe(32), now + lifetime)
         with self.pool.connection() as connection:
+            connection.execute(
+                "DELETE FROM web_sign_in_links WHERE expires_at < %s", (now - KEPT_AFTER_EXPIRY,)
+            )
             connection.execute(
                 "INSERT INTO web_sign_in_links (id, token_hash, email, bootstrap, next_path,"
                 " created_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",

@@ -41,6 +41,8 @@ CREATE INDEX IF NOT EXISTS web_sessions_subject ON web_sessions (subject_id)
 """
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
+# Sessions ended or expired this long ago are deleted as new ones start.
+KEPT_AFTER_ENDING = timedelta(days=30)
 
 
 def _now() -> datetime:
@@ -91,9 +93,15 @@ class SessionStore:
             connection.execute(SESSION_TABLE)
 
     def start(self, identity: Identity) -> str:
-        """A new session for the identity; its secret, for the cookie, seen only now."""
+        """A new session for the identity; its secret, for the cookie, seen only now.
+        Sessions that ended more than KEPT_AFTER_ENDING ago are deleted."""
         secret, now = secrets.token_urlsafe(32), self.clock()
         with self.pool.connection() as connection:
+            connection.execute(
+                # least() passes over NULL: a session not ended counts from its expiry.
+                "DELETE FROM web_sessions WHERE least(ended_at, expires_at) < %s",
+                (now - KEPT_AFTER_ENDING,),
+            )
             connection.execute(
                 "INSERT INTO web_sessions (id_hash, kind, subject_id, started_at, last_seen_at,"
                 " expires_at) VALUES (%s, %s, %s, %s, %s, %s)",

@@ -3,6 +3,7 @@ an `.eml` under var/mail, works once for fifteen minutes, and the session it sta
 obeys sign-out, its idle timeout, its lifetime and the account's deactivation."""
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -10,6 +11,7 @@ from uuid import UUID
 import httpx
 import pytest
 
+from services.web.people import PeopleByEmail, PersonKind
 from services.web.throttling import SignInRequests
 from services.web.visitor import SESSION_COOKIE
 from tests.support.clock import Clock
@@ -317,3 +319,61 @@ def test_pages_carry_their_own_content_security_policy(site: Site) -> None:
     assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
     assert page.headers["cache-control"] == "no-store"
     assert "<script>" not in page.text
+
+
+class SlowPeople:
+    """A directory of people that takes its time: the lookup a sign-in request must
+    not wait for."""
+
+    def __init__(self, people: PeopleByEmail, seconds: float) -> None:
+        self.people, self.seconds = people, seconds
+
+    def find(self, email: str) -> tuple[PersonKind, UUID] | None:
+        time.sleep(self.seconds)
+        return self.people.find(email)
+
+
+def test_the_answer_does_not_wait_for_the_lookup_or_the_mail(site: Site) -> None:
+    """So its timing cannot tell whether an email has an account."""
+    scheme = site.api.scheme()["id"]
+    known = f"mentee{next(_count)}@example.nhs.uk"
+    site.api.mentee(scheme, email=known)
+    runtime = site.api.runtime
+    people = runtime.people_by_email
+    runtime.people_by_email = SlowPeople(people, 2.0)  # type: ignore[assignment]
+    try:
+        for email in (known, f"nobody{next(_count)}@example.nhs.uk"):
+            client = site.visitor()
+            form = hidden_fields(client.get("/sign-in").text)
+            started = time.monotonic()
+            answer = client.post("/sign-in", data={"email": email, **form})
+            assert answer.status_code == 200
+            assert time.monotonic() - started < 1.0
+        site.wait_for_mail(known, 0)
+    finally:
+        runtime.people_by_email = people
+
+
+def test_sessions_and_links_long_over_are_deleted_as_new_ones_begin(
+    site: Site, clock: Clock
+) -> None:
+    account_id, email = coordinator(site)
+    signed_in_visitor(site, email)
+    ask_for_link(site, site.visitor(), email)  # never used
+    runtime = site.api.runtime
+
+    def rows() -> tuple[int, int]:
+        with runtime.pool.connection() as connection:
+            sessions = connection.execute(
+                "SELECT count(*) FROM web_sessions WHERE subject_id = %s", (UUID(account_id),)
+            ).fetchone()
+            links = connection.execute(
+                "SELECT count(*) FROM web_sign_in_links WHERE email = %s", (email,)
+            ).fetchone()
+        assert sessions is not None and links is not None
+        return sessions[0], links[0]
+
+    assert rows() == (1, 2)
+    clock.now += timedelta(days=31)
+    signed_in_visitor(site, coordinator(site)[1])
+    assert rows() == (0, 0)
