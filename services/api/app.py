@@ -39,8 +39,9 @@ class MentoringApi(FastAPI):
 
 def create_api() -> MentoringApi:
     """The routes, their error answers and the roles that may call each (`x-roles`),
-    and the docs page, without a runtime to serve them: enough for the OpenAPI
-    document (services.api.reference)."""
+    the docs page and the web pages (services.web, left out of the OpenAPI
+    document), without a runtime to serve them: enough for the OpenAPI document
+    (services.api.reference)."""
     app = MentoringApi(
         title="Mentoring relationships",
         version="1",

@@ -52,7 +52,7 @@ def safe_next(next_path: str | None) -> str:
     return next_path
 
 
-def sign_in_url(next_path: str) -> str:
+def sign_in_page_url(next_path: str) -> str:
     """The sign-in page, returning to `next_path` after."""
     if next_path == "/":
         return SIGN_IN_PATH

@@ -10,13 +10,14 @@ uses the link and starts the session.
 """
 
 import logging
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from services.api.schemas import Email
 from services.mail.transport import MailUndelivered, transport_from
 from services.runtime import Runtime
 from services.web import pages
@@ -31,18 +32,17 @@ from services.web.sessions import (
     end_session,
     forget_session,
     safe_next,
+    sign_in_page_url,
     start_session,
     start_session_for_email,
 )
-from services.web.sessions import sign_in_url as sign_in_page_url
 from services.web.sign_in_mail import sign_in_message
 from services.web.visitor import runtime_of
 
 log = logging.getLogger("mentoring.web")
 
-# The API's own email rule (services.api.schemas.Email), with its length.
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_EMAIL_LENGTH = 254
+# The API's own rule of what an email is.
+EMAIL = TypeAdapter(Email)
 
 router = APIRouter(include_in_schema=False)
 
@@ -133,7 +133,9 @@ def email_error(email: str) -> str | None:
     """What is wrong with an email typed in, in words for the form; None if nothing."""
     if not email:
         return "Enter your email address"
-    if len(email) > MAX_EMAIL_LENGTH or not EMAIL.match(email):
+    try:
+        EMAIL.validate_python(email)
+    except ValidationError:
         return "Enter an email address in the correct format, like name@example.nhs.uk"
     return None
 

@@ -6,11 +6,12 @@ import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
 
+from services.web.identity import Identity
 from services.web.people import PeopleByEmail, PersonKind
 from services.web.throttling import SignInRequests
 from services.web.visitor import SESSION_COOKIE
@@ -377,3 +378,23 @@ def test_sessions_and_links_long_over_are_deleted_as_new_ones_begin(
     clock.now += timedelta(days=31)
     signed_in_visitor(site, coordinator(site)[1])
     assert rows() == (0, 0)
+
+
+def test_a_role_changed_through_the_api_applies_from_the_next_request(site: Site) -> None:
+    account_id, email = coordinator(site)
+    client = signed_in_visitor(site, email)
+    assert "Coordinator" in landing_of(client).text
+
+    site.api.ok(site.api.admin.patch(f"/v1/staff/{account_id}", json={"role": "auditor"}))
+
+    assert "Auditor" in landing_of(client).text
+
+
+def test_a_session_of_a_person_no_longer_found_ends_on_its_next_request(site: Site) -> None:
+    nobody = uuid4()
+    secret = site.api.runtime.sessions.start(Identity("mentee", nobody))
+    client = site.visitor()
+    client.cookies.set(SESSION_COOKIE, secret)
+
+    assert landing_of(client).status_code == 303
+    assert site.api.runtime.sessions.live(nobody) == 0
