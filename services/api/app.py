@@ -14,7 +14,15 @@ from services.api.middleware import (
     RequestLimitsMiddleware,
     SecurityHeadersMiddleware,
 )
-from services.api.routes import health, people, relationships, reports, schemes, tokens
+from services.api.routes import (
+    health,
+    notifications,
+    people,
+    relationships,
+    reports,
+    schemes,
+    tokens,
+)
 from services.runtime import Runtime
 
 
@@ -54,6 +62,7 @@ def create_api() -> MentoringApi:
         people.router,
         relationships.router,
         reports.router,
+        notifications.router,
     ):
         publish_roles(router)
         app.include_router(router)
