@@ -248,7 +248,11 @@ def print_where(
         )
     else:
         print(f"Temporal:    {background.temporal_address} (MENTORING_TEMPORAL_ADDRESS)")
-    print("Worker, relay and projections: running")
+    print("Worker, relay, projections and mail sender: running")
+    if settings.smtp_url is None:
+        print(f"Mail:        {settings.var_dir}/mail (mentoring mail list)")
+    else:
+        print("Mail:        MENTORING_SMTP_URL")
     print(f"API:         http://{settings.host}:{settings.port}  (docs at /docs)")
     if kept_token is None:
         print("Admin token: MENTORING_ADMIN_TOKEN")

@@ -8,6 +8,7 @@ meeting's details, a sealed reason, demographics or anything else of the other
 party's profile: the templates are given nothing more.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -103,9 +104,11 @@ def page_of(letter: Letter) -> str:
 
 def message_id(notice_id: int, recipient: Recipient, mail_from: str) -> str:
     """The Message-ID of the notice's message to this recipient: the same on every
-    try, so a mail server or the mail directory can tell a repeat."""
+    try, so a mail server or the mail directory can tell a repeat. The recipient
+    appears as a digest of their role and id, short enough not to fold."""
     domain = mail_from.rpartition("@")[2].strip(" >") or "mentoring.invalid"
-    return f"<notice-{notice_id}.{recipient.role}.{recipient.id}@{domain}>"
+    recipient_key = hashlib.sha256(f"{recipient.role}:{recipient.id}".encode()).hexdigest()[:16]
+    return f"<notice-{notice_id}.{recipient.role}.{recipient_key}@{domain}>"
 
 
 def compose(letter: Letter, *, mail_from: str, public_url: str) -> EmailMessage:

@@ -13,25 +13,33 @@ from workflows.devserver import free_port
 
 
 class Mailbox:
-    """What the server accepted, in order. `hold` (an Event) makes the server wait,
-    once `holding` is set, before accepting a message, and refuse it if the client
-    has gone meanwhile (a server that had not accepted it when the client died)."""
+    """What the server accepted, in order. With `hold_after` = n, the server holds
+    the message after the n-th (and sets `holding`) until `release()`, and refuses
+    it if the client has gone meanwhile: a server that had not accepted it when the
+    client died."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
-        self.hold: threading.Event | None = None
+        self.hold_after: int | None = None
         self.holding = threading.Event()
+        self.released = threading.Event()
         self.refused = 0
         self._lock = threading.Lock()
 
+    def release(self) -> None:
+        self.hold_after = None
+        self.released.set()
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.hold is not None:
+        if self.hold_after is not None and len(self.messages) >= self.hold_after:
             self.holding.set()
-            while not self.hold.is_set():
-                if server.transport is None or server.transport.is_closing():
-                    self.refused += 1
-                    return "451 the client went away"
-                await asyncio.sleep(0.01)
+            try:
+                while not self.released.is_set():
+                    await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                # aiosmtpd cancels the session when the client goes away.
+                self.refused += 1
+                raise
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         with self._lock:
