@@ -28,6 +28,7 @@ from services.config import DEFAULT_TEMPORAL_ADDRESS, Settings, database_url_of
 from services.embedded import cipher_key_from, start_embedded_postgres
 from services.idempotency import IdempotencyStore
 from services.mail.deliveries import create_deliveries
+from services.mail.notices import EventNotices
 from services.mail.sender import Sender
 from services.mail.transport import transport_from
 from services.persistence import postgres_env
@@ -66,7 +67,8 @@ def store_env(settings: Settings) -> dict[str, str]:
 
 def build_runtime(settings: Settings) -> Runtime:
     """What the API and the CLI's token commands use. Connects to PostgreSQL and
-    creates what is missing (tables are idempotent).
+    creates what is missing (tables are idempotent); on a database new to the mail
+    sender, starts its event tracking after the events recorded so far.
 
     Raises psycopg.OperationalError at once if the database cannot be reached."""
     database_url = database_url_of(settings)
@@ -79,6 +81,9 @@ def build_runtime(settings: Settings) -> Runtime:
         create_access_log(connection)
         create_outbox(connection)
         create_deliveries(connection)
+    notices = EventNotices(mentoring, pool)
+    notices.create_table()
+    notices.start_at_head()
     return Runtime(
         settings=settings,
         database_url=database_url,

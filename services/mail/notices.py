@@ -72,6 +72,19 @@ class EventNotices:
         with self.pool.connection() as connection:
             connection.execute(CREATE_TRACKING)
 
+    def start_at_head(self) -> None:
+        """Where a new deployment, or one upgraded to this release, starts: at the
+        events recorded so far (whose people were told another way, or not at all),
+        unless a position is tracked already. The API calls it before it serves, so
+        every event it records afterwards gives its notice."""
+        head = self.mentoring.recorder.max_notification_id() or 0
+        with self.pool.connection() as connection:
+            connection.execute(
+                "INSERT INTO notification_event_tracking (name, position) VALUES (%s, %s)"
+                " ON CONFLICT (name) DO NOTHING",
+                (TRACKING_NAME, head),
+            )
+
     def record_new(self, limit: int = 500) -> int:
         """Record the notices of up to `limit` events after the tracked position;
         how many notices were new."""

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import psycopg_pool
 import pytest
 
 from domain.actors import Actor
 from services.application import Mentoring
+from services.mail.notices import EventNotices
 from services.mail.sender import Retries
 from services.mail.transport import MailDirectory, SmtpServer
 from services.persistence import create_cipher_key, postgres_env
@@ -358,3 +360,23 @@ def test_no_message_carries_sealed_reasons_demographics_or_the_other_partys_prof
         for address in ("ada.mentor@example.nhs.uk", "ben.mentee@example.nhs.uk"):
             if address != own:
                 assert address not in decoded
+
+
+def test_events_recorded_before_the_service_first_sent_mail_are_not_announced_late(
+    mentoring: Mentoring, database_url: str, tmp_path: Path
+) -> None:
+    """An upgraded deployment: the API starts the sender's tracking at the events
+    recorded so far, so only the pairs matched from then on hear of their match."""
+    matched_pair(mentoring)
+    with psycopg_pool.ConnectionPool(database_url, min_size=1, kwargs={"autocommit": True}) as pool:
+        notices = EventNotices(mentoring, pool)
+        notices.create_table()
+        notices.start_at_head()
+        notices.start_at_head()  # a second start keeps the position
+    directory = MailDirectory(tmp_path / "mail")
+    with sender_on(mentoring, database_url, directory) as sender:
+        sender.round()
+        assert directory.messages() == []
+        matched_pair(mentoring)
+        sender.round()
+    assert len(directory.messages()) == 2
