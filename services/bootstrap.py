@@ -270,6 +270,7 @@ def start_background(settings: Settings) -> Background:
     """What `mentoring up` runs beside the API, started: the Temporal dev server
     (only when no Temporal address is given), the worker and the relay, the
     projections, whose tables are created first, and the mail sender."""
+    transport_from(settings)  # a malformed MENTORING_SMTP_URL stops `up` here, in one line
     create_reporting_schema(settings)
     dev_server = None
     temporal_address = settings.temporal_address

@@ -139,6 +139,11 @@ class Sender:
                 log.warning("sender: database unavailable (%s)", type(error).__name__)
                 stop.wait(poll_interval * 5)
                 continue
+            except Exception as error:
+                # Keep sending the rest; the type only, since a message could name someone.
+                log.error("sender: round failed (%s)", type(error).__name__)
+                stop.wait(poll_interval * 5)
+                continue
             if not tried:
                 stop.wait(poll_interval)
 
@@ -225,11 +230,14 @@ class Sender:
     def _attempt(self, delivery: dict[str, Any]) -> Attempt:
         try:
             letter = self._letter(delivery)
+            message = compose(letter, mail_from=self.mail_from, public_url=self.public_url)
         except Skip as skip:
             return Attempt("skipped", str(skip))
         except NotFound:
             return Attempt("failed", "recipient_not_found")
-        message = compose(letter, mail_from=self.mail_from, public_url=self.public_url)
+        except Exception as error:  # a kind without a template, a record that will not load
+            log.error("notice %s: cannot compose (%s)", delivery["notice_id"], type(error).__name__)
+            return Attempt("failed", "cannot_compose")
         try:
             self.transport.send(message)
         except MailUndelivered as error:

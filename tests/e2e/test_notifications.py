@@ -125,3 +125,21 @@ def test_a_mentee_turns_their_reminders_off_and_no_reminder_reaches_them(
         if r["kind"] == "meeting_overdue"
     }
     assert overdue == {"mentor": ("sent", None), "mentee": ("skipped", "reminders_off")}
+
+
+def test_a_mentor_turns_their_reminders_off_through_their_profile(
+    api: Api, schemes: tuple[str, str], tmp_path: Path
+) -> None:
+    here, _ = schemes
+    relationship, mentor, _ = api.matched_pair(here)
+    as_mentor = api.as_(api.token("mentor", subject_id=mentor["id"]))
+    api.ok(as_mentor.patch(f"/v1/mentors/{mentor['id']}", json={"reminders": False}))
+    Outbox(api.runtime.pool).record(
+        Notice(relationship["id"], "pair", "midpoint_check_in_due", "midpoint:e2e")
+    )
+    send_everything(api, tmp_path)
+    rows = api.ok_list(
+        api.admin.get("/v1/notifications", params={"relationship_id": relationship["id"]})
+    )
+    due = {r["recipient_role"]: r["status"] for r in rows if r["kind"] == "midpoint_check_in_due"}
+    assert due == {"mentor": "skipped", "mentee": "sent"}

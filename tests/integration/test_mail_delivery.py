@@ -380,3 +380,21 @@ def test_events_recorded_before_the_service_first_sent_mail_are_not_announced_la
         matched_pair(mentoring)
         sender.round()
     assert len(directory.messages()) == 2
+
+
+def test_a_notice_that_cannot_be_written_fails_alone_and_the_rest_are_sent(
+    mentoring: Mentoring, database_url: str, tmp_path: Path
+) -> None:
+    pair = matched_pair(mentoring)
+    with psycopg_pool.ConnectionPool(database_url, min_size=1) as pool:
+        outbox = Outbox(pool)
+        outbox.create_table()
+        outbox.record(Notice(str(pair.relationship_id), "pair", "a_kind_from_the_future", "k"))
+    directory = MailDirectory(tmp_path / "mail")
+    with sender_on(mentoring, database_url, directory) as sender:
+        sender.round()
+    assert len(directory.messages()) == 2
+    failed = [d for d in deliveries(database_url) if d["status"] == "failed"]
+    assert [(d["kind"], d["last_error"]) for d in failed] == [
+        ("a_kind_from_the_future", "cannot_compose")
+    ] * 2
