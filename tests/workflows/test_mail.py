@@ -6,12 +6,13 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from psycopg_pool import ConnectionPool
 
-from services.mail.transport import SmtpServer
+from services.mail.transport import MailDirectory, SmtpServer
 from services.staff import StaffStore
 from tests.support.mail import PUBLIC_URL, sender_on
 from tests.support.smtp import SmtpTestServer
@@ -41,9 +42,11 @@ def subject(message: EmailMessage) -> str:
     return str(message["Subject"]).split(": ", 1)[1]
 
 
+@pytest.mark.parametrize("transport", ["smtp", "eml"])
 async def test_an_overdue_first_meeting_reminds_both_and_escalates_to_the_coordinator(
-    harness: Harness, database_url: str, smtp: SmtpTestServer
+    harness: Harness, database_url: str, smtp: SmtpTestServer, tmp_path: Path, transport: str
 ) -> None:
+    """Through the SMTP server, and on the embedded default as `.eml` files."""
     mentoring = harness.mentoring
     scheme = create_scheme(mentoring, require_mentor_acceptance=False)
     relationship = request_mentor(mentoring, scheme)
@@ -59,11 +62,19 @@ async def test_an_overdue_first_meeting_reminds_both_and_escalates_to_the_coordi
         ("coordinator", "escalated"),
     ]
 
-    with sender_on(mentoring, database_url, SmtpServer(smtp.url)) as sender:
+    directory = MailDirectory(tmp_path / "mail")
+    chosen = SmtpServer(smtp.url) if transport == "smtp" else directory
+    with sender_on(mentoring, database_url, chosen) as sender:
         for _ in range(3):
             sender.round()
 
-    messages = smtp.mailbox.messages
+    if transport == "smtp":
+        messages = smtp.mailbox.messages
+        ids = smtp.mailbox.ids()
+    else:
+        messages = [stored.message for stored in directory.messages()]
+        ids = [stored.id for stored in directory.messages()]
+        assert len(list((tmp_path / "mail").glob("*.eml"))) == len(messages)
     sent = Counter((subject(m), m["To"].addresses[0].addr_spec) for m in messages)
     assert sent == {
         ("you have been matched - please arrange your first meeting", "mentor@example.org"): 1,
@@ -72,7 +83,7 @@ async def test_an_overdue_first_meeting_reminds_both_and_escalates_to_the_coordi
         ("your first meeting is overdue", "mentee@example.org"): 1,
         ("a stalled pair needs your attention", "coordinator@example.org"): 1,
     }
-    assert len(set(smtp.mailbox.ids())) == len(messages)
+    assert len(set(ids)) == len(ids) == len(messages)
 
     pages = {}
     for message in messages:
