@@ -85,6 +85,7 @@ _environment = Environment(
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
     undefined=StrictUndefined,
     keep_trailing_newline=True,
+    trim_blocks=True,
 )
 
 
