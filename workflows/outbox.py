@@ -30,9 +30,19 @@ CREATE TABLE IF NOT EXISTS notification_outbox (
     UNIQUE (relationship_id, kind, dedupe_key)
 );
 ALTER TABLE notification_outbox ADD COLUMN IF NOT EXISTS as_of_version integer;
-ALTER TABLE notification_outbox DROP CONSTRAINT IF EXISTS notification_outbox_audience_check;
-ALTER TABLE notification_outbox ADD CONSTRAINT notification_outbox_audience_check
-    CHECK (audience IN ('coordinator', 'pair', 'mentor', 'mentee'));
+DO $$ BEGIN
+    -- Tables of the previous release allowed the coordinator and the pair only.
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_constraint
+        WHERE conname = 'notification_outbox_audience_check'
+            AND pg_get_constraintdef(oid) LIKE '%mentee%'
+    ) THEN
+        ALTER TABLE notification_outbox
+            DROP CONSTRAINT IF EXISTS notification_outbox_audience_check;
+        ALTER TABLE notification_outbox ADD CONSTRAINT notification_outbox_audience_check
+            CHECK (audience IN ('coordinator', 'pair', 'mentor', 'mentee'));
+    END IF;
+END $$;
 CREATE INDEX IF NOT EXISTS notification_outbox_unsent
     ON notification_outbox (id) WHERE sent_at IS NULL;
 """

@@ -398,3 +398,26 @@ def test_a_notice_that_cannot_be_written_fails_alone_and_the_rest_are_sent(
     assert [(d["kind"], d["last_error"]) for d in failed] == [
         ("a_kind_from_the_future", "cannot_compose")
     ] * 2
+
+
+def test_an_outbox_of_the_previous_release_takes_notices_for_one_person(
+    database_url: str,
+) -> None:
+    previous = (
+        "CREATE TABLE notification_outbox (id bigserial PRIMARY KEY, relationship_id uuid NOT NULL,"
+        " audience text NOT NULL CHECK (audience IN ('coordinator', 'pair')),"
+        " kind text NOT NULL, dedupe_key text NOT NULL,"
+        " recorded_at timestamptz NOT NULL DEFAULT now(), sent_at timestamptz,"
+        " UNIQUE (relationship_id, kind, dedupe_key))"
+    )
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(previous)
+    with psycopg_pool.ConnectionPool(database_url, min_size=1) as pool:
+        outbox = Outbox(pool)
+        outbox.create_table()
+        outbox.create_table()
+        rid = "8b0c5b1e-0000-4000-8000-000000000001"
+        assert outbox.record(Notice(rid, "mentor", "invitation", "v2"))
+        assert not outbox.record(Notice(rid, "mentor", "invitation", "v2"))
+        with pytest.raises(psycopg.errors.CheckViolation):
+            outbox.record(Notice(rid, "everyone", "invitation", "v3"))
