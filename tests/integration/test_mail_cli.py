@@ -64,3 +64,28 @@ def test_an_unknown_message_is_one_line_and_a_non_zero_exit(
 def test_an_empty_mail_folder_lists_nothing(tmp_path: Path) -> None:
     result = mentoring_mail(tmp_path, "list")
     assert (result.returncode, result.stdout) == (0, "")
+
+
+def test_help_is_there_for_the_mail_commands(tmp_path: Path) -> None:
+    for args in (["--help"], ["list", "--help"], ["show", "--help"]):
+        result = mentoring_mail(tmp_path, *args)
+        assert result.returncode == 0 and "usage: mentoring mail" in result.stdout
+
+
+def test_a_malformed_smtp_url_stops_the_sender_with_one_line(database_url: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "services.cli", "send"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ
+        | {
+            "MENTORING_DATABASE_URL": database_url,
+            "MENTORING_SMTP_URL": "mail.example.org:25",
+        },
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "mentoring: MENTORING_SMTP_URL must look like smtp://user:password@host:587"
+        " or smtps://host:465, not 'mail.example.org:25'"
+    ]
