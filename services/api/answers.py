@@ -253,6 +253,7 @@ class Mentee(Answer):
     line_manager_ids: list[UUID]
     open_relationship_id: UUID | None
     previous_mentor_ids: list[UUID]
+    reminders: bool
     version: int
     demographics: dict[str, str] | None = None
 

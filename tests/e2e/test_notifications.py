@@ -105,7 +105,10 @@ def test_a_mentee_turns_their_reminders_off_and_no_reminder_reaches_them(
     here, _ = schemes
     relationship, mentor, mentee = api.matched_pair(here)
     as_mentee = api.as_(api.token("mentee", subject_id=mentee["id"]))
-    api.ok(as_mentee.patch(f"/v1/mentees/{mentee['id']}", json={"reminders": False}))
+    assert mentee["reminders"] is True
+    turned = api.ok(as_mentee.patch(f"/v1/mentees/{mentee['id']}", json={"reminders": False}))
+    assert turned["reminders"] is False
+    assert api.ok(as_mentee.get(f"/v1/mentees/{mentee['id']}"))["reminders"] is False
     as_mentor = api.as_(api.token("mentor", subject_id=mentor["id"]))
     assert (
         as_mentor.patch(f"/v1/mentees/{mentee['id']}", json={"reminders": False}).status_code == 403
