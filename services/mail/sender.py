@@ -111,6 +111,7 @@ class Sender:
         self.retries = retries
         self.now = now
         self.event_notices = EventNotices(mentoring, pool)
+        self.mail_server_down = False  # the last try found the mail server down
 
     def create_tables(self) -> None:
         """The outbox, the event tracking and the delivery log (idempotent)."""
@@ -144,7 +145,7 @@ class Sender:
                 log.error("sender: round failed (%s)", type(error).__name__)
                 stop.wait(poll_interval * 5)
                 continue
-            if not tried:
+            if not tried or self.mail_server_down:
                 stop.wait(poll_interval)
 
     # Planning ----------------------------------------------------------------------
@@ -223,7 +224,8 @@ class Sender:
                 attempt = self._attempt(delivery)
                 self._record(connection, delivery, attempt)
             tried += 1
-            if attempt.error == "mail_server_unavailable":
+            self.mail_server_down = attempt.error == "mail_server_unavailable"
+            if self.mail_server_down:
                 return tried
         return tried
 

@@ -2,6 +2,8 @@
 to each recipient once, with retries while the mail server is down, nothing lost
 and nothing repeated when the sender crashes mid-batch."""
 
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -421,3 +423,22 @@ def test_an_outbox_of_the_previous_release_takes_notices_for_one_person(
         assert not outbox.record(Notice(rid, "mentor", "invitation", "v2"))
         with pytest.raises(psycopg.errors.CheckViolation):
             outbox.record(Notice(rid, "everyone", "invitation", "v3"))
+
+
+def test_the_running_sender_delivers_new_notices_until_stopped(
+    mentoring: Mentoring, database_url: str, smtp: SmtpTestServer
+) -> None:
+    stop = threading.Event()
+    with sender_on(mentoring, database_url, SmtpServer(smtp.url)) as sender:
+        running = threading.Thread(target=sender.run, args=(stop, 0.05))
+        running.start()
+        try:
+            matched_pair(mentoring)
+            deadline = time.monotonic() + 20
+            while len(smtp.mailbox.messages) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            running.join(timeout=10)
+    assert not running.is_alive()
+    assert len(smtp.mailbox.messages) == 2
