@@ -14,7 +14,10 @@ from domain.privacy import Classified
 
 class Mentor(Aggregate):
     """A mentor in one scheme. `relationship_ids` are the pairs holding one of the
-    mentor's places (matched or active); capacity bounds their number."""
+    mentor's places (matched or active); capacity bounds their number. `reminders`:
+    whether they are sent reminders (never invitations: those always go)."""
+
+    reminders: bool = True  # until they turn them off (and for records from before)
 
     class Event(Aggregate.Event, Classified):
         """Every event of a mentor."""
@@ -43,6 +46,10 @@ class Mentor(Aggregate):
 
     class TrainingRecorded(Event):
         trained_on: date
+        actor: Actor
+
+    class RemindersChanged(Event):
+        reminders: bool
         actor: Actor
 
     class PlaceTaken(Event):
@@ -135,6 +142,14 @@ class Mentor(Aggregate):
     def _training_recorded(self, trained_on: date, actor: Actor) -> None:
         self.trained_on = trained_on
 
+    def set_reminders(self, reminders: bool, actor: Actor) -> None:
+        if reminders != self.reminders:
+            self._reminders_changed(reminders=reminders, actor=actor)
+
+    @event(RemindersChanged)
+    def _reminders_changed(self, reminders: bool, actor: Actor) -> None:
+        self.reminders = reminders
+
     def take_place(self, relationship_id: UUID, actor: Actor) -> None:
         """Raises DomainError when the mentor has no room left: the last place went
         to someone else first."""
@@ -159,7 +174,10 @@ class Mentor(Aggregate):
 
 class Mentee(Aggregate):
     """A mentee in one scheme and cohort. Holds at most one open request, and
-    remembers every mentor they have had (never to be paired with again)."""
+    remembers every mentor they have had (never to be paired with again).
+    `reminders`: whether they are sent reminders."""
+
+    reminders: bool = True  # until they turn them off (and for records from before)
 
     class Event(Aggregate.Event, Classified):
         """Every event of a mentee."""
@@ -197,6 +215,10 @@ class Mentee(Aggregate):
 
     class MentorRecorded(Event):
         mentor_id: UUID
+        actor: Actor
+
+    class RemindersChanged(Event):
+        reminders: bool
         actor: Actor
 
     @event(Registered)
@@ -258,3 +280,11 @@ class Mentee(Aggregate):
     @event(MentorRecorded)
     def _mentor_recorded(self, mentor_id: UUID, actor: Actor) -> None:
         self.previous_mentor_ids.append(mentor_id)
+
+    def set_reminders(self, reminders: bool, actor: Actor) -> None:
+        if reminders != self.reminders:
+            self._reminders_changed(reminders=reminders, actor=actor)
+
+    @event(RemindersChanged)
+    def _reminders_changed(self, reminders: bool, actor: Actor) -> None:
+        self.reminders = reminders

@@ -48,6 +48,8 @@ class Action(Enum):
     READ_AUDIT_TRAIL = "read and verify the audit trail"
     READ_ACCESS_LOG = "read who read which personal record"
     SEE_SEALED_FIELDS = "see who ended a pairing without blame, and why"
+    SET_REMINDERS = "turn a mentee's reminders on or off"
+    READ_DELIVERY_LOG = "read which notifications were sent to whom, and when"
 
 
 _STAFF: frozenset[Role] = frozenset({"admin", "coordinator"})
@@ -80,6 +82,8 @@ POLICY: Mapping[Action, frozenset[Role]] = MappingProxyType(
         Action.READ_ACCESS_LOG: frozenset({"auditor"}),
         # DESIGN.md: the no-blame clause.
         Action.SEE_SEALED_FIELDS: frozenset({"auditor"}),
+        Action.SET_REMINDERS: _STAFF | {"mentee"},
+        Action.READ_DELIVERY_LOG: _STAFF,
     }
 )
 

@@ -194,8 +194,11 @@ class Mentoring(Application[UUID]):
         capacity: int | None = None,
         available: bool | None = None,
         trained_on: date | None = None,
+        reminders: bool | None = None,
     ) -> Saved[Mentor]:
         mentor = self.get_mentor(mentor_id)
+        if reminders is not None:
+            mentor.set_reminders(reminders, actor)
         if capacity is not None:
             mentor.change_capacity(capacity, actor)
         if available is not None:
@@ -203,6 +206,12 @@ class Mentoring(Application[UUID]):
         if trained_on is not None:
             mentor.record_training(trained_on, datetime.now(UTC).date(), actor)
         return Saved(mentor, self._save(mentor))
+
+    def set_mentee_reminders(self, mentee_id: UUID, reminders: bool, actor: Actor) -> Saved[Mentee]:
+        """Whether the mentee is sent reminders (services.mail.messages.KINDS)."""
+        mentee = self.get_mentee(mentee_id)
+        mentee.set_reminders(reminders, actor)
+        return Saved(mentee, self._save(mentee))
 
     def register_mentee(self, profile: dict[str, Any], actor: Actor) -> Saved[Mentee]:
         scheme = self.get_scheme(profile["scheme_id"])

@@ -1,8 +1,8 @@
 """The composition root: the one module that builds the application, its pools, the
-outbox, the token and idempotency stores and the Temporal clients from Settings,
-and hands them to the processes (`up`, `api`, `worker`, `relay`, `project`,
-`rebuild`). Below it, `workflows/` and `projections/` take what they are given and
-construct none of these (README, "Layout").
+outbox, the token and idempotency stores, the mail sender and the Temporal clients
+from Settings, and hands them to the processes (`up`, `api`, `worker`, `relay`,
+`project`, `send`, `rebuild`). Below it, `workflows/` and `projections/` take what
+they are given and construct none of these (README, "Layout").
 
 Every function here needs MENTORING_DATABASE_URL, except `with_database`, which
 fills it in with the embedded PostgreSQL; they raise ConfigError without it.
@@ -27,6 +27,10 @@ from services.auth import TokenStore
 from services.config import DEFAULT_TEMPORAL_ADDRESS, Settings, database_url_of
 from services.embedded import cipher_key_from, start_embedded_postgres
 from services.idempotency import IdempotencyStore
+from services.mail.deliveries import create_deliveries
+from services.mail.notices import EventNotices
+from services.mail.sender import Sender
+from services.mail.transport import transport_from
 from services.persistence import postgres_env
 from services.runtime import Runtime
 from services.staff import StaffStore
@@ -40,7 +44,7 @@ from workflows.activities import RelationshipActivities
 from workflows.background import WorkerAndRelay
 from workflows.connect import connect_to_temporal
 from workflows.devserver import start_dev_server
-from workflows.outbox import Outbox
+from workflows.outbox import Outbox, create_outbox
 from workflows.relay import WINDOW, run_relay
 from workflows.worker import MAX_CONCURRENT_ACTIVITIES, run_worker
 
@@ -67,7 +71,8 @@ def store_env(settings: Settings) -> dict[str, str]:
 
 def build_runtime(settings: Settings) -> Runtime:
     """What the API and the CLI's token commands use. Connects to PostgreSQL and
-    creates what is missing (tables are idempotent).
+    creates what is missing (tables are idempotent); on a database new to the mail
+    sender, starts its event tracking after the events recorded so far.
 
     Raises psycopg.OperationalError at once if the database cannot be reached."""
     database_url = database_url_of(settings)
@@ -78,6 +83,11 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     with pool.connection() as connection:
         create_access_log(connection)
+        create_outbox(connection)
+        create_deliveries(connection)
+    notices = EventNotices(mentoring, pool)
+    notices.create_table()
+    notices.start_at_head()
     return Runtime(
         settings=settings,
         database_url=database_url,
@@ -223,6 +233,40 @@ async def serve_relay(settings: Settings, stop: asyncio.Event, *, window: int = 
     )
 
 
+# The mail sender ---------------------------------------------------------------------
+
+
+def serve_sender(settings: Settings, stop: threading.Event, *, poll_interval: float = 1.0) -> None:
+    """The sender (`mentoring send`) until `stop` is set: services.mail.sender.
+    Raises ConfigError for a malformed MENTORING_SMTP_URL."""
+    transport = transport_from(settings)
+    mentoring = Mentoring(
+        env=store_env(settings)
+        | {
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": "2",
+            "MENTORING_CREATE_TABLE": "false",
+        }
+    )
+    pool = ConnectionPool(
+        database_url_of(settings), min_size=1, max_size=2, open=True, kwargs={"autocommit": True}
+    )
+    try:
+        sender = Sender(
+            mentoring,
+            pool,
+            StaffStore(pool),
+            transport,
+            mail_from=settings.mail_from,
+            public_url=settings.public_url,
+        )
+        sender.create_tables()
+        sender.run(stop, poll_interval)
+    finally:
+        pool.close()
+        mentoring.close()
+
+
 # Everything on one machine ----------------------------------------------------------
 
 
@@ -233,8 +277,9 @@ def worker_and_relay(settings: Settings) -> WorkerAndRelay:
 
 def start_background(settings: Settings) -> Background:
     """What `mentoring up` runs beside the API, started: the Temporal dev server
-    (only when no Temporal address is given), the worker and the relay, and the
-    projections, whose tables are created first."""
+    (only when no Temporal address is given), the worker and the relay, the
+    projections, whose tables are created first, and the mail sender."""
+    transport_from(settings)  # a malformed MENTORING_SMTP_URL stops `up` here, in one line
     create_reporting_schema(settings)
     dev_server = None
     temporal_address = settings.temporal_address
@@ -250,7 +295,11 @@ def start_background(settings: Settings) -> Background:
     projections = threading.Thread(
         target=run_projections, args=(settings, stop_projections), name="projections", daemon=True
     )
+    sender = threading.Thread(
+        target=serve_sender, args=(settings, stop_projections), name="sender", daemon=True
+    )
     temporal = worker_and_relay(settings)
     projections.start()
     temporal.start()
-    return Background(temporal_address, temporal, projections, stop_projections, dev_server)
+    sender.start()
+    return Background(temporal_address, temporal, projections, stop_projections, dev_server, sender)

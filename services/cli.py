@@ -93,6 +93,24 @@ def parser() -> argparse.ArgumentParser:
         help="keep the reporting tables up to date",
         description="Run the projections until interrupted.",
     )
+    commands.add_parser(
+        "send",
+        help="deliver the notifications (MENTORING_SMTP_URL, else .eml files in var/mail)",
+        description="Send every notice in the outbox to its recipients until interrupted.",
+    )
+    mail = commands.add_parser(
+        "mail",
+        help="read the mail written under var/mail/",
+        description="The messages written as .eml files when MENTORING_SMTP_URL is unset.",
+    )
+    mail_commands = mail.add_subparsers(dest="mail_command", required=True, metavar="ACTION")
+    mail_commands.add_parser(
+        "list", help="one line per message: id, date, to, subject", description="List the mail."
+    )
+    show = mail_commands.add_parser(
+        "show", help="print one message", description="Print one message as it was written."
+    )
+    show.add_argument("id", metavar="ID", help="the message's id (mail list)")
     rebuild = commands.add_parser(
         "rebuild",
         help="rebuild one reporting projection",
@@ -231,7 +249,11 @@ def print_where(
         )
     else:
         print(f"Temporal:    {background.temporal_address} (MENTORING_TEMPORAL_ADDRESS)")
-    print("Worker, relay and projections: running")
+    print("Worker, relay, projections and mail sender: running")
+    if settings.smtp_url is None:
+        print(f"Mail:        {settings.var_dir}/mail (mentoring mail list)")
+    else:
+        print("Mail:        MENTORING_SMTP_URL")
     print(f"API:         http://{settings.host}:{settings.port}  (docs at /docs)")
     if kept_token is None:
         print("Admin token: MENTORING_ADMIN_TOKEN")
@@ -276,6 +298,36 @@ def project(settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     bootstrap.run_projections(settings, stop)
+
+
+def send(settings: Settings) -> None:
+    from services import bootstrap
+
+    settings = bootstrap.with_database(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    bootstrap.serve_sender(settings, stop)
+
+
+def list_mail(settings: Settings) -> None:
+    from services.mail.transport import mail_directory
+
+    for stored in mail_directory(settings).messages():
+        message = stored.message
+        print(f"{stored.id}  {message['Date']}  {message['To']}  {message['Subject']}")
+
+
+def show_mail(settings: Settings, message_id: str) -> None:
+    from services.mail.transport import mail_directory
+
+    stored = mail_directory(settings).message(message_id)
+    if stored is None:
+        raise UsageError(
+            f"no message {message_id!r} in {settings.var_dir / 'mail'} (see mail list)"
+        )
+    sys.stdout.write(stored.message.as_string())
 
 
 def rebuild(settings: Settings, name: str) -> None:
@@ -377,6 +429,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         serve_until_signalled(settings, serve)
     elif args.command == "project":
         project(settings)
+    elif args.command == "send":
+        send(settings)
+    elif args.command == "mail" and args.mail_command == "list":
+        list_mail(settings)
+    elif args.command == "mail":
+        show_mail(settings, args.id)
     elif args.command == "rebuild":
         rebuild(settings, args.name)
     elif args.command == "audit":

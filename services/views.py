@@ -151,6 +151,7 @@ def mentee_view(mentee: Mentee, with_demographics: bool) -> dict[str, Any]:
         "line_manager_ids": mentee.line_manager_ids,
         "open_relationship_id": mentee.open_relationship_id,
         "previous_mentor_ids": mentee.previous_mentor_ids,
+        "reminders": mentee.reminders,
         "version": mentee.version,
     }
     if with_demographics:

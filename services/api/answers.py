@@ -277,6 +277,7 @@ class Mentee(Answer):
     line_manager_ids: list[UUID]
     open_relationship_id: UUID | None
     previous_mentor_ids: list[UUID]
+    reminders: bool
     version: int
     demographics: dict[str, str] | None = None
 
@@ -533,3 +534,22 @@ class Access(Answer):
     record_type: str
     record_id: str
     route: str
+
+
+class Delivery(Answer):
+    """One notice to one recipient, as the delivery log holds it: who (by role only;
+    never an address), the status (`skipped` when the recipient turned reminders off
+    or the notice no longer applied, with the reason in `last_error`), attempts, and
+    when the notice was recorded and the message sent."""
+
+    id: int
+    notice_id: int
+    relationship_id: UUID
+    kind: str
+    recipient_role: Literal["mentor", "mentee", "coordinator"]
+    status: Literal["pending", "sent", "failed", "skipped"]
+    attempts: int
+    last_error: str | None
+    recorded_at: Timestamp
+    sent_at: Timestamp | None
+    next_attempt_at: Timestamp

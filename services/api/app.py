@@ -15,7 +15,16 @@ from services.api.middleware import (
     RequestLimitsMiddleware,
     SecurityHeadersMiddleware,
 )
-from services.api.routes import health, people, relationships, reports, schemes, staff, tokens
+from services.api.routes import (
+    health,
+    notifications,
+    people,
+    relationships,
+    reports,
+    schemes,
+    staff,
+    tokens,
+)
 from services.runtime import Runtime
 from services.web import signin
 from services.web.links import keep_link_tokens_out_of
@@ -59,6 +68,7 @@ def create_api() -> MentoringApi:
         relationships.router,
         reports.router,
         staff.router,
+        notifications.router,
     ):
         publish_roles(router)
         app.include_router(router)

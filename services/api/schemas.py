@@ -215,6 +215,11 @@ class MentorPatch(Body):
     capacity: Annotated[StrictInt, Field(ge=0, le=20)] | None = None
     available: StrictBool | None = None
     trained_on: date | None = None
+    reminders: StrictBool | None = None
+
+
+class MenteePatch(Body):
+    reminders: StrictBool
 
 
 class MenteeIn(Body):

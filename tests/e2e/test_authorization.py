@@ -173,6 +173,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     "read the audit trail": Endpoint("GET", "/v1/reports/audit"),
     "verify the audit trail": Endpoint("GET", "/v1/reports/audit/verify"),
     "read the access log": Endpoint("GET", "/v1/reports/access-log"),
+    "turn a mentee's reminders off": Endpoint(
+        "PATCH", "/v1/mentees/{mentee}", body={"reminders": False}
+    ),
+    "read the delivery log": Endpoint("GET", "/v1/notifications?scheme_id={scheme}"),
     # Last: a cohort run invites every request of the scheme, shared records too.
     "list candidates": Endpoint("GET", RELATIONSHIP + "/candidates", "requested"),
     "match a cohort": Endpoint(
@@ -231,6 +235,8 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "read the audit trail":        (200, 403, 403, 403, 403, 403, 403, 403, 200, 401, 401),
     "verify the audit trail":      (200, 403, 403, 403, 403, 403, 403, 403, 200, 401, 401),
     "read the access log":         (403, 403, 403, 403, 403, 403, 403, 403, 200, 401, 401),
+    "turn a mentee's reminders off": (200, 200, 404, 403, 403, 200, 404, 403, 403, 401, 401),
+    "read the delivery log":       (200, 200, 404, 403, 403, 403, 403, 403, 403, 401, 401),
     "list candidates":             (200, 200, 404, 403, 403, 200, 404, 403, 403, 401, 401),
     "match a cohort":              (200, 200, 404, 403, 403, 403, 403, 403, 403, 401, 401),
 }

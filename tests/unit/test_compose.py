@@ -114,3 +114,18 @@ def test_temporal_keeps_its_state_on_the_same_postgres(compose: dict[str, Any]) 
         assert compose["services"][name]["environment"]["MENTORING_TEMPORAL_ADDRESS"] == (
             "temporal:7233"
         )
+
+
+def test_the_sender_delivers_to_mailpit_once_it_and_the_api_are_healthy(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    assert services["mailpit"]["image"].startswith("axllent/mailpit")
+    assert "8025:8025" in services["mailpit"]["ports"]
+    sender = services["sender"]
+    assert sender["command"] == ["mentoring", "send"]
+    assert environment_of(sender)["MENTORING_SMTP_URL"] == "smtp://mailpit:1025"
+    assert {name: dep["condition"] for name, dep in sender["depends_on"].items()} == {
+        "api": "service_healthy",
+        "mailpit": "service_healthy",
+    }

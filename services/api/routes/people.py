@@ -10,7 +10,7 @@ from services.access import Action, Forbidden, allowed, check_scheme, in_scheme,
 from services.api import answers
 from services.api.deps import MentoringDep, RuntimeDep, require
 from services.api.problems import AUTHENTICATED, BEHIND, COMMAND, ONE_RECORD
-from services.api.schemas import MenteeIn, MentorIn, MentorPatch
+from services.api.schemas import MenteeIn, MenteePatch, MentorIn, MentorPatch
 from services.application import Mentoring
 from services.auth import Principal
 from services.errors import NotFound
@@ -21,6 +21,7 @@ router = APIRouter(tags=["people"], responses=AUTHENTICATED)
 Registrar = Annotated[Principal, Depends(require(Action.REGISTER_PEOPLE))]
 MentorUpdater = Annotated[Principal, Depends(require(Action.UPDATE_MENTOR))]
 PeopleReader = Annotated[Principal, Depends(require(Action.READ_PEOPLE))]
+RemindersSetter = Annotated[Principal, Depends(require(Action.SET_REMINDERS))]
 
 
 def _check_can_register(principal: Principal, scheme_id: UUID) -> None:
@@ -48,7 +49,8 @@ def update_mentor(
     mentor_id: UUID, body: MentorPatch, principal: MentorUpdater, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """Staff change capacity, availability and training; mentors their own capacity
-    and availability."""
+    and availability. `reminders: false` stops reminders by email (invitations
+    still come)."""
     if body.trained_on is not None and not allowed(principal, Action.RECORD_TRAINING):
         raise Forbidden("training is recorded by the scheme's staff")
     mentor = mentoring.get_mentor(mentor_id)
@@ -136,6 +138,20 @@ def get_mentee(mentee_id: UUID, principal: PeopleReader, mentoring: MentoringDep
         raise NotFound("mentee", mentee_id)
     with_demographics = allowed(principal, Action.SEE_DEMOGRAPHICS) or principal.role == "mentee"
     return mentee_view(mentee, with_demographics)
+
+
+@router.patch("/v1/mentees/{mentee_id}", response_model=answers.SavedMentee, responses=COMMAND)
+def update_mentee(
+    mentee_id: UUID, body: MenteePatch, principal: RemindersSetter, mentoring: MentoringDep
+) -> dict[str, Any]:
+    """Turn the mentee's reminders by email on or off: staff, or the mentee themselves."""
+    mentee = mentoring.get_mentee(mentee_id)
+    check_scheme(principal, mentee.scheme_id, "mentee", mentee_id)
+    if principal.role == "mentee" and principal.subject_id != mentee_id:
+        raise NotFound("mentee", mentee_id)
+    saved = mentoring.set_mentee_reminders(mentee_id, body.reminders, principal.actor)
+    with_demographics = allowed(principal, Action.SEE_DEMOGRAPHICS) or principal.role == "mentee"
+    return saved_view(mentee_view(saved.aggregate, with_demographics), saved.position)
 
 
 def _is_current_mentor(
