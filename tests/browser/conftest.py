@@ -18,7 +18,9 @@ from tests.support.web import Site, serving_pages
 NARROW = {"width": 360, "height": 740}
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an asyncio loop marked as
+# running in this thread until it stops, and the tests after these call asyncio.run.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     if shutil.which("chromium") is None:
         pytest.skip("no `chromium` on the PATH (apt-get install chromium; .ci/run does)")
@@ -26,7 +28,7 @@ def playwright() -> Iterator[Playwright]:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), headless=True)
     yield browser
