@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from services.config import Settings
 from services.web.csrf import csrf_token_for, set_form_cookie
+from services.web.nav import sections_for
 from services.web.visitor import runtime_of, visitor_of
 
 HERE = Path(__file__).parent
@@ -43,11 +44,13 @@ async def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
     """A page from `template`, given the service's name (`service_name`), the signed-in
-    visitor if any (`visitor`) and the CSRF token its forms must carry
-    (`csrf_token`), besides `context`."""
+    visitor if any (`visitor`), the header's links for them (`sections`) and the
+    CSRF token its forms must carry (`csrf_token`), besides `context`."""
+    visitor = await visitor_of(request)
     base = {
         "service_name": service_name(runtime_of(request).settings),
-        "visitor": await visitor_of(request),
+        "visitor": visitor,
+        "sections": sections_for(visitor.principal if visitor else None),
         "csrf_token": await csrf_token_for(request),
     }
     response = templates.TemplateResponse(

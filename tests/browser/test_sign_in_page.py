@@ -4,9 +4,9 @@ Content-Security-Policy, and the whole way works with JavaScript turned off."""
 
 from itertools import count
 
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Response
+from playwright.sync_api import BrowserContext, Page
 
-from tests.browser.checks import assert_fit_for_everyone
+from tests.browser.checks import assert_fit_for_everyone, watch_for_problems
 from tests.support.web import Site, link_in, path_of
 
 _numbers = count()
@@ -18,26 +18,6 @@ def a_coordinator(site: Site) -> str:
     body = {"name": "Dr Browser", "email": email, "role": "coordinator", "scheme_ids": [scheme]}
     site.api.ok(site.api.admin.post("/v1/staff", json=body), 201)
     return email
-
-
-def watch_for_problems(page: Page) -> list[str]:
-    """What goes wrong on the page from now on: script errors, console errors (a
-    Content-Security-Policy violation among them) and assets that fail to load. A
-    page answered with an error status on purpose (422, 410) is no problem."""
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            problems.append(message.text)
-
-    def on_response(response: Response) -> None:
-        if response.request.resource_type != "document" and response.status >= 400:
-            problems.append(f"{response.status} {response.url}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("response", on_response)
-    return problems
 
 
 def ask_for_link(site: Site, page: Page, email: str) -> str:
