@@ -112,6 +112,13 @@ def in_scheme(principal: Principal, scheme_id: UUID) -> bool:
     return principal.role != "coordinator" or scheme_id in principal.scheme_ids
 
 
+def check_can_register(principal: Principal, scheme_id: UUID) -> None:
+    """Raises Forbidden for a coordinator registering people in another scheme (the
+    role was checked already: Action.REGISTER_PEOPLE)."""
+    if not in_scheme(principal, scheme_id):
+        raise Forbidden("coordinators register people in their own schemes only")
+
+
 def check_scheme(principal: Principal, scheme_id: UUID, kind: str, object_id: UUID) -> None:
     """NotFound for a coordinator asking about another scheme's record."""
     if not in_scheme(principal, scheme_id):

@@ -183,9 +183,14 @@ class Mentoring(Application[UUID]):
     # People -------------------------------------------------------------------
 
     def register_mentor(self, profile: dict[str, Any], actor: Actor) -> Saved[Mentor]:
-        self.get_scheme(profile["scheme_id"])
-        mentor = Mentor.register(profile, datetime.now(UTC).date(), actor)
+        mentor = self.new_mentor(profile, actor)
         return Saved(mentor, self._save(mentor))
+
+    def new_mentor(self, profile: dict[str, Any], actor: Actor) -> Mentor:
+        """A mentor registered from `profile` (the fields of `Mentor.Registered`), not
+        yet saved. Raises NotFound for no such scheme, InvalidValue as Mentor.register."""
+        self.get_scheme(profile["scheme_id"])
+        return Mentor.register(profile, datetime.now(UTC).date(), actor)
 
     def update_mentor(
         self,
@@ -197,6 +202,20 @@ class Mentoring(Application[UUID]):
         reminders: bool | None = None,
     ) -> Saved[Mentor]:
         mentor = self.get_mentor(mentor_id)
+        self.change_mentor(mentor, actor, capacity, available, trained_on, reminders)
+        return Saved(mentor, self._save(mentor))
+
+    @staticmethod
+    def change_mentor(
+        mentor: Mentor,
+        actor: Actor,
+        capacity: int | None = None,
+        available: bool | None = None,
+        trained_on: date | None = None,
+        reminders: bool | None = None,
+    ) -> None:
+        """Apply the changes given (None: left as it is) to `mentor`, not yet saved.
+        Raises DomainError as the mentor's commands do."""
         if reminders is not None:
             mentor.set_reminders(reminders, actor)
         if capacity is not None:
@@ -205,7 +224,6 @@ class Mentoring(Application[UUID]):
             mentor.set_availability(available, actor)
         if trained_on is not None:
             mentor.record_training(trained_on, datetime.now(UTC).date(), actor)
-        return Saved(mentor, self._save(mentor))
 
     def set_mentee_reminders(self, mentee_id: UUID, reminders: bool, actor: Actor) -> Saved[Mentee]:
         """Whether the mentee is sent reminders (services.mail.messages.KINDS)."""
@@ -214,11 +232,23 @@ class Mentoring(Application[UUID]):
         return Saved(mentee, self._save(mentee))
 
     def register_mentee(self, profile: dict[str, Any], actor: Actor) -> Saved[Mentee]:
+        mentee = self.new_mentee(profile, actor)
+        return Saved(mentee, self._save(mentee))
+
+    def new_mentee(self, profile: dict[str, Any], actor: Actor) -> Mentee:
+        """A mentee registered from `profile` (the fields of `Mentee.Registered`), not
+        yet saved. Raises NotFound for no such scheme, InvalidValue for a cohort the
+        scheme does not have (when it names its cohorts)."""
         scheme = self.get_scheme(profile["scheme_id"])
         if scheme.cohorts and not scheme.has_cohort(profile["cohort"]):
             raise InvalidValue(f"the scheme has no cohort {profile['cohort']!r}")
-        mentee = Mentee(**profile, actor=actor)
-        return Saved(mentee, self._save(mentee))
+        return Mentee(**profile, actor=actor)
+
+    def save_people(self, people: Sequence[Mentor | Mentee]) -> int:
+        """Save new and changed mentors and mentees in one atomic write (a bulk
+        import: all of them or none); the notification id of the last new event.
+        Raises Conflict if one of them was changed by someone else meanwhile."""
+        return self._save(*people)
 
     # Requests and matching ----------------------------------------------------
 

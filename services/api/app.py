@@ -17,6 +17,7 @@ from services.api.middleware import (
 )
 from services.api.routes import (
     health,
+    imports,
     notifications,
     people,
     relationships,
@@ -69,6 +70,7 @@ def create_api() -> MentoringApi:
         reports.router,
         staff.router,
         notifications.router,
+        imports.router,
     ):
         publish_roles(router)
         app.include_router(router)

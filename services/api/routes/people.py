@@ -6,7 +6,14 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, status
 
 from services import read_side
-from services.access import Action, Forbidden, allowed, check_scheme, in_scheme, own_scheme_id
+from services.access import (
+    Action,
+    Forbidden,
+    allowed,
+    check_can_register,
+    check_scheme,
+    own_scheme_id,
+)
 from services.api import answers
 from services.api.deps import MentoringDep, RuntimeDep, require
 from services.api.problems import AUTHENTICATED, BEHIND, COMMAND, ONE_RECORD
@@ -24,11 +31,6 @@ PeopleReader = Annotated[Principal, Depends(require(Action.READ_PEOPLE))]
 RemindersSetter = Annotated[Principal, Depends(require(Action.SET_REMINDERS))]
 
 
-def _check_can_register(principal: Principal, scheme_id: UUID) -> None:
-    if not in_scheme(principal, scheme_id):
-        raise Forbidden("coordinators register people in their own schemes only")
-
-
 @router.post(
     "/v1/mentors",
     status_code=status.HTTP_201_CREATED,
@@ -39,7 +41,7 @@ def _check_can_register(principal: Principal, scheme_id: UUID) -> None:
 def register_mentor(
     body: MentorIn, principal: Registrar, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _check_can_register(principal, body.scheme_id)
+    check_can_register(principal, body.scheme_id)
     saved = mentoring.register_mentor(body.model_dump(), principal.actor)
     return saved_view(mentor_view(saved.aggregate, with_contact=True), saved.position)
 
@@ -112,7 +114,7 @@ def get_mentor(mentor_id: UUID, principal: PeopleReader, mentoring: MentoringDep
 def register_mentee(
     body: MenteeIn, principal: Registrar, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _check_can_register(principal, body.scheme_id)
+    check_can_register(principal, body.scheme_id)
     saved = mentoring.register_mentee(body.model_dump(), principal.actor)
     with_demographics = allowed(principal, Action.SEE_DEMOGRAPHICS)
     return saved_view(mentee_view(saved.aggregate, with_demographics), saved.position)
