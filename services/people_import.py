@@ -19,9 +19,9 @@ changed people are saved in one atomic write (Mentoring.save_people).
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -33,6 +33,7 @@ from services.api.schemas import Body, MenteeIn, MentorIn
 from services.application import Mentoring
 
 Kind = Literal["mentors", "mentees"]
+B = TypeVar("B", bound=Body)
 MODELS: dict[Kind, type[Body]] = {"mentors": MentorIn, "mentees": MenteeIn}
 AGGREGATES: dict[Kind, type[Mentor] | type[Mentee]] = {"mentors": Mentor, "mentees": Mentee}
 LEFT_OUT = frozenset({"scheme_id", "demographics"})
@@ -191,28 +192,40 @@ def _read_row(
     if len(cells) != len(header):
         message = f"the row has {len(cells)} cells; the header names {len(header)} columns"
         return None, [RowError(number, None, message)]
-    model = MODELS[kind]
-    values = {
-        name: _cell_reader(model, name)(cell.strip())
-        for name, cell in zip(header, cells, strict=True)
-        if cell.strip()
-    }
-    try:
-        person = model.model_validate(values | {"scheme_id": scheme_id})
-    except ValidationError as invalid:
-        return None, [_row_error(number, error) for error in invalid.errors()]
+    person, errors = read_fields(
+        MODELS[kind], dict(zip(header, cells, strict=True)), scheme_id=scheme_id
+    )
+    if person is None:
+        return None, [RowError(number, column, msg) for column, msg in errors]
     given = frozenset(person.model_fields_set - {"scheme_id"})
     return PersonRow(number, person.model_dump(), given), []
 
 
-def _row_error(number: int, error: Any) -> RowError:
+def read_fields(
+    model: type[B], texts: Mapping[str, str], **fixed: Any
+) -> tuple[B | None, list[tuple[str | None, str]]]:
+    """A request body from text typed or imported (cells of a row, fields of a form),
+    besides the `fixed` values: each text read as its field takes it (`_cell_reader`),
+    an empty one left out. The body, or None and each error as (field, message)."""
+    values = {
+        name: _cell_reader(model, name)(text.strip())
+        for name, text in texts.items()
+        if text.strip() and name in model.model_fields
+    }
+    try:
+        return model.model_validate(values | fixed), []
+    except ValidationError as invalid:
+        return None, [_field_error(error) for error in invalid.errors()]
+
+
+def _field_error(error: Any) -> tuple[str | None, str]:
     loc = error.get("loc", ())
     column = str(loc[0]) if loc else None
     if error["type"] == "missing":
-        return RowError(number, column, "a value is required")
+        return column, "a value is required"
     if column == "email" and error["type"] == "string_pattern_mismatch":
-        return RowError(number, column, "not an email address")
-    return RowError(number, column, str(error["msg"]))
+        return column, "not an email address"
+    return column, str(error["msg"])
 
 
 def _cell_reader(model: type[Body], name: str) -> Callable[[str], Any]:
@@ -222,6 +235,8 @@ def _cell_reader(model: type[Body], name: str) -> Callable[[str], Any]:
     annotation = model.model_fields[name].annotation
     if get_origin(annotation) in (Union, type(int | None)):
         annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
     if get_origin(annotation) is list:
         return _items
     if annotation is bool:
@@ -313,8 +328,12 @@ def _change(
 
 
 def _column_named(refused: DomainError, row: PersonRow) -> str | None:
-    """The column a domain refusal is about: the one its message names (the domain
-    names the field it refuses, domain.bounds), if the row has it."""
+    return field_named(refused, row.profile)
+
+
+def field_named(refused: DomainError, fields: Iterable[str]) -> str | None:
+    """The field a domain refusal is about: the one of `fields` its message names (the
+    domain names the field it refuses, domain.bounds), if any."""
     message = str(refused)
-    named = [name for name in row.profile if re.search(rf"\b{name}\b", message)]
+    named = [name for name in fields if re.search(rf"\b{name}\b", message)]
     return named[0] if named else None
