@@ -28,7 +28,8 @@ def site(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 def a_coordinator(site: Site, scheme_id: str) -> httpx.Client:
     email = f"coordinator{next(_numbers)}@example.nhs.uk"
-    body = {"name": "Dr Coordinator", "email": email, "role": "coordinator", "scheme_ids": [scheme_id]}
+    body: dict[str, Any] = {"name": "Dr Coordinator", "email": email, "role": "coordinator"}
+    body["scheme_ids"] = [scheme_id]
     site.api.ok(site.api.admin.post("/v1/staff", json=body), 201)
     return signed_in_visitor(site, email)
 
@@ -159,9 +160,10 @@ def test_a_coordinator_adds_a_mentee_and_turns_reminders_off(site: Site) -> None
     assert "pass MRCGP; balance" in text_of(client.get(mentee_path).text)
     listed = client.get(f"/schemes/{scheme}/mentees", params={"q": "dee roy", "cohort": "2026"})
     assert "Dr Dee Roy" in listed.text
-    assert "Dr Dee Roy" not in client.get(
-        f"/schemes/{scheme}/mentees", params={"specialty": "surgery"}
-    ).text
+    assert (
+        "Dr Dee Roy"
+        not in client.get(f"/schemes/{scheme}/mentees", params={"specialty": "surgery"}).text
+    )
 
     changed = post_form(client, mentee_path, {"reminders": "no"})
     assert changed.status_code == 303, changed.text

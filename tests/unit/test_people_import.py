@@ -130,7 +130,9 @@ def test_the_scheme_and_demographics_are_not_columns() -> None:
 
 
 def test_a_file_that_is_not_utf8_is_refused_at_the_row_of_its_first_bad_byte() -> None:
-    data = mentors("Dr A,a@example.nhs.uk,ST3,GP,Leeds,,,", "Dr Zo\xeb,z@example.nhs.uk,ST3,GP,Leeds,,,")
+    data = mentors(
+        "Dr A,a@example.nhs.uk,ST3,GP,Leeds,,,", "Dr Zo\xeb,z@example.nhs.uk,ST3,GP,Leeds,,,"
+    )
     latin = data.decode().encode("latin-1")
     rows, errors = read_rows("mentors", SCHEME, latin)
     assert rows == []
@@ -140,9 +142,7 @@ def test_a_file_that_is_not_utf8_is_refused_at_the_row_of_its_first_bad_byte() -
 @pytest.mark.parametrize("data", [b"", b"  \n\n"])
 def test_an_empty_file_is_refused(data: bytes) -> None:
     _, errors = read_rows("mentors", SCHEME, data)
-    assert errors == [
-        RowError(1, None, "the file is empty: its first row names the columns")
-    ]
+    assert errors == [RowError(1, None, "the file is empty: its first row names the columns")]
 
 
 def test_a_row_with_too_few_or_too_many_cells_is_refused_and_blank_rows_skipped() -> None:
