@@ -63,6 +63,7 @@ class Endpoint:
     stage: str = "people"
     body: dict[str, Any] | None = None
     scheme: str = "assigned"
+    csv: str | None = None  # a text/csv body instead of `body`
 
 
 RELATIONSHIP = "/v1/relationships/{relationship}"
@@ -117,6 +118,11 @@ ENDPOINTS: dict[str, Endpoint] = {
     "browse the mentor directory": Endpoint("GET", "/v1/mentors?scheme_id={scheme}"),
     "read a mentor": Endpoint("GET", "/v1/mentors/{mentor}"),
     "register a mentee": Endpoint("POST", "/v1/mentees", body=MENTEE),
+    "import mentors from CSV": Endpoint(
+        "POST",
+        "/v1/schemes/{scheme}/import?kind=mentors",
+        csv="name,email,grade,specialty,institution\nDr Ida,{mentor}@example.nhs.uk,GP,GP,York\n",
+    ),
     "read a mentee": Endpoint("GET", "/v1/mentees/{mentee}", "matched"),
     "request a mentor": Endpoint(
         "POST", "/v1/relationships", body={"scheme_id": "{scheme}", "mentee_id": "{mentee}"}
@@ -209,6 +215,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "browse the mentor directory": (200, 200, 200, 200, 200, 200, 200, 403, 200, 401, 401),
     "read a mentor":               (200, 200, 404, 200, 200, 200, 200, 403, 200, 401, 401),
     "register a mentee":           (201, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401),
+    "import mentors from CSV":     (200, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401),
     "read a mentee":               (200, 200, 404, 200, 404, 200, 404, 403, 200, 401, 401),
     "request a mentor":            (201, 201, 403, 403, 403, 201, 403, 403, 403, 401, 401),
     "list relationships":          (200, 200, 200, 200, 200, 200, 200, 403, 200, 401, 401),
@@ -434,8 +441,11 @@ def test_who_may_call_what(cast: Cast, name: str, caller: str, expected: int) ->
     api = cast.api
     events, tokens, staff = api.count_events(), api.runtime.tokens.count(), staff_of(api)
 
+    body: dict[str, Any] = {"json": records.fill(endpoint.body)}
+    if endpoint.csv is not None:
+        body = {"content": records.fill(endpoint.csv), "headers": {"Content-Type": "text/csv"}}
     response = cast.client(caller, records).request(
-        endpoint.method, records.fill(endpoint.path), json=records.fill(endpoint.body)
+        endpoint.method, records.fill(endpoint.path), **body
     )
     if response.is_success and not changes_something and endpoint.method != "GET":
         cast.forget(endpoint.stage, endpoint.scheme)
