@@ -6,10 +6,12 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from services.api.schemas import MentorPatch
 from services.people_import import (
     MAX_ROWS,
     RowError,
     columns,
+    read_fields,
     read_rows,
     required_columns,
 )
@@ -170,3 +172,15 @@ def test_a_quote_left_open_is_not_valid_csv() -> None:
     data = mentors('Dr A,a@example.nhs.uk,ST3,GP,"Leeds,,,')
     rows, errors = read_rows("mentors", SCHEME, data)
     assert rows == [] and len(errors) == 1
+
+
+def test_a_form_is_read_into_the_apis_own_body_as_a_row_is() -> None:
+    changes, errors = read_fields(
+        MentorPatch, {"capacity": " 3 ", "available": "no", "trained_on": "", "other": "x"}
+    )
+    assert errors == []
+    assert changes is not None
+    assert changes.model_dump(exclude_none=True) == {"capacity": 3, "available": False}
+    refused, errors = read_fields(MentorPatch, {"capacity": "21", "available": "perhaps"})
+    assert refused is None
+    assert [field for field, _ in errors] == ["capacity", "available"]
