@@ -19,6 +19,7 @@ changed people are saved in one atomic write (Mentoring.save_people).
 import csv
 import io
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
@@ -46,6 +47,7 @@ CHANGEABLE: dict[Kind, frozenset[str]] = {
 LIST_SEPARATOR = ";"
 MAX_ROWS = 5000
 HEADER_ROW = 1
+_one_at_a_time = threading.Lock()
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
@@ -102,6 +104,21 @@ def import_people(
     rows, errors = read_rows(kind, scheme_id, data)
     if errors:
         return ImportResult(errors=errors)
+    # One import at a time in this process, so that two of the same file at once
+    # cannot both register a person the other did not see yet.
+    with _one_at_a_time:
+        return _apply(mentoring, kind, scheme_id, rows, actor, dry_run)
+
+
+def _apply(
+    mentoring: Mentoring,
+    kind: Kind,
+    scheme_id: UUID,
+    rows: list[PersonRow],
+    actor: Actor,
+    dry_run: bool,
+) -> ImportResult:
+    errors: list[RowError] = []
     known = _known_by_email(mentoring, kind, scheme_id)
     created: list[Mentor | Mentee] = []
     updated: list[Mentor | Mentee] = []
