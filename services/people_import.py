@@ -118,6 +118,8 @@ def _apply(
     actor: Actor,
     dry_run: bool,
 ) -> ImportResult:
+    """Match each row to the scheme's person with its email and register or change
+    them; save them all in one write unless `dry_run` or any row is refused."""
     errors: list[RowError] = []
     known = _known_by_email(mentoring, kind, scheme_id)
     created: list[Mentor | Mentee] = []
