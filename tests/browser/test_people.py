@@ -18,6 +18,7 @@ from tests.support.web import Site
 
 _numbers = count()
 MENTORS = "name,email,grade,specialty,institution,interests,capacity,trained_on\n"
+MENTEES = "cohort,name,email,grade,specialty,specialty_decided,institution\n"
 
 
 def a_coordinator(site: Site) -> tuple[str, str]:
@@ -149,3 +150,19 @@ def test_a_coordinator_adds_and_changes_a_mentor_and_a_mentee(
     assert_fit_for_everyone(page)
     save_screenshot(page, "people-mentees")
     assert problems == [], problems
+
+
+def test_the_import_works_without_javascript(
+    site: Site, without_javascript: BrowserContext
+) -> None:
+    scheme, email = a_coordinator(site)
+    page = sign_in(site, without_javascript, email, f"/schemes/{scheme}/import")
+    n = next(_numbers)
+    text = MENTEES + f"2026,Dr Gil Roe,gil{n}@example.nhs.uk,CT1,psychiatry,no,Durham\n"
+    choose_file(page, text, "mentees")
+    assert page.get_by_role("heading", name="Check the import").is_visible()
+    page.get_by_role("button", name="Import 1 mentee").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("1 added, 0 changed, 0 already up to date").is_visible()
+    page.goto(f"/schemes/{scheme}/mentees")
+    assert page.get_by_role("link", name="Dr Gil Roe").is_visible()

@@ -199,8 +199,14 @@ def test_an_import_is_previewed_refused_while_a_row_is_wrong_then_confirmed(site
     assert "2 added, 0 changed, 0 already up to date" in text_of(done.text)
     assert mentor_names(site, scheme) == {"Dr Eve Lam", "Dr Fay Kim"}
 
-    again = confirm(client, scheme, upload(client, scheme, good))
-    assert "0 added, 0 changed, 2 already up to date" in text_of(again.text)
+    again = upload(client, scheme, good)
+    assert "Already up to date 2" in text_of(again.text)
+    assert "nothing to import" in text_of(again.text)
+    assert "confirm" not in hidden_fields(again.text)
+    # A confirm form posted again imports nothing twice.
+    twice = confirm(client, scheme, preview)
+    assert "0 added, 0 changed, 2 already up to date" in text_of(twice.text)
+    assert mentor_names(site, scheme) == {"Dr Eve Lam", "Dr Fay Kim"}
 
 
 def test_an_upload_without_a_kind_or_a_file_is_shown_again_with_the_errors(site: Site) -> None:
