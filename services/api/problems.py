@@ -33,10 +33,14 @@ class Throttled(Exception):
 
 
 class InputError(BaseModel):
-    """Where the input is wrong (`["body", "capacity"]`, `["query", "limit"]`) and how."""
+    """Where the input is wrong (`["body", "capacity"]`, `["query", "limit"]`) and how.
+    An error of a CSV file imported also names its `row` (the header is row 1) and
+    `column` (null: the whole row or file)."""
 
     loc: list[str | int]
     msg: str
+    row: int | None = None
+    column: str | None = None
 
 
 class Problem(BaseModel):
