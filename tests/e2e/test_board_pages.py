@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.client import TODAY
+from tests.e2e.conftest import free_port
 from tests.support.web import Site, hidden_fields, serving_pages, signed_in_visitor
 
 pytestmark = pytest.mark.postgres
@@ -26,7 +27,9 @@ _numbers = count()
 @pytest.fixture(scope="module")
 def site(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     var_dir: Path = tmp_path_factory.mktemp("var")
-    with serving_pages(postgres_server, var_dir) as site:
+    # No Temporal answers here: the pair page says so and shows the rest.
+    nowhere = f"127.0.0.1:{free_port()}"
+    with serving_pages(postgres_server, var_dir, MENTORING_TEMPORAL_ADDRESS=nowhere) as site:
         yield site
 
 
