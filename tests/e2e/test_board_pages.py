@@ -313,3 +313,28 @@ def test_matching_a_cohort_confirms_only_the_proposals_ticked(site: Site) -> Non
     again = post_form(coordinator, path, path, cohort="2026", pair=chosen)
     assert "0 invitations sent" in again.text
     assert "run the matching again" in again.text
+
+
+def test_declining_for_the_mentor_and_posts_by_reporters(site: Site) -> None:
+    scheme = a_scheme(site)
+    mentor = a_mentor(site, scheme, "Dr Declining Mentor")
+    relationship = a_request(site, scheme, "Dr Declined Mentee")
+    coordinator = staff(site, "coordinator", [scheme])
+    page = f"/pairs/{relationship}"
+    invited = post_form(coordinator, page, f"{page}/invite", mentor_id=mentor["id"])
+    assert invited.status_code == 303
+
+    reporter = staff(site, "reporter")
+    refused = post_form(reporter, "/schemes", f"{page}/respond", answer="accept")
+    assert refused.status_code == 403
+    assert site.api.runtime.mentoring.get_relationship(UUID(relationship)).state == (
+        "mentor_invited"
+    )
+
+    unanswered = post_form(coordinator, page, f"{page}/respond")
+    assert unanswered.status_code == 422 and "Choose accept or decline" in unanswered.text
+    declined = post_form(coordinator, page, f"{page}/respond", answer="decline")
+    assert declined.status_code == 303
+    after = coordinator.get(declined.headers["location"])
+    assert "declined on the mentor&#39;s behalf" in after.text
+    assert "The mentor declined the invitation" in after.text
