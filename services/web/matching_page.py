@@ -80,7 +80,8 @@ async def confirm(
         context = await run_in_threadpool(
             _matching, mentoring, principal, scheme_id, cohort, False, chosen
         )
-        return await render(request, "board/matching.html", context)
+        status_code = 422 if context["errors"] else 200
+        return await render(request, "board/matching.html", context, status_code=status_code)
 
     return await on_the_board(request, build)
 
@@ -100,7 +101,9 @@ def _matching(
         errors["cohort"] = "Choose a cohort from the list"
         cohort = ""
     run = None
-    if not errors:
+    if errors:
+        dry_run = True  # nothing was done
+    else:
         run = mentoring.matchmaking.match_cohort(
             scheme_id, dry_run, principal.actor, cohort or None, chosen
         )

@@ -302,6 +302,9 @@ def test_matching_a_cohort_confirms_only_the_proposals_ticked(site: Site) -> Non
     assert "Choose at least one proposal to confirm" in nothing.text
 
     chosen = next(t for t in ticks if t.startswith(first))
+    unknown = post_form(coordinator, path, path, cohort="1999", pair=chosen)
+    assert unknown.status_code == 422 and "Choose a cohort from the list" in unknown.text
+    assert site.api.runtime.mentoring.get_relationship(UUID(first)).state == "requested"
     done = post_form(coordinator, path, path, cohort="2026", pair=chosen)
     assert done.status_code == 200, done.text
     assert "1 invitation sent" in done.text
