@@ -6,6 +6,7 @@ application, so there is one application and one notification log."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -24,6 +25,8 @@ from services.invitations import InvitationsAwaitingAnswer
 
 if TYPE_CHECKING:
     from services.application import Mentoring
+
+CHANGED_MEANWHILE = "the proposal changed since it was made; run the matching again"
 
 
 @dataclass(frozen=True)
@@ -92,12 +95,24 @@ class Matchmaking:
             scheme, request, mentors, settings=scheme.matching, places_held=held, limit=limit
         )
 
-    def match_cohort(self, scheme_id: UUID, dry_run: bool, actor: Actor) -> CohortRun:
+    def match_cohort(
+        self,
+        scheme_id: UUID,
+        dry_run: bool,
+        actor: Actor,
+        cohort: str | None = None,
+        chosen: Collection[tuple[UUID, UUID]] | None = None,
+    ) -> CohortRun:
         """Pair every request of the scheme waiting for a mentor at once: as many as
         the mentors' free places allow (places held by invitations are not free),
         then the highest total score (domain.cohort). Unless `dry_run`, invite each
         proposal, one save each; a proposal that fails because something changed
-        meanwhile joins the unmatched with its reason. A paused request is left out."""
+        meanwhile joins the unmatched with its reason. A paused request is left out.
+
+        `cohort` limits the run to the requests of that cohort's mentees. `chosen`
+        (relationship id, mentor id) limits the invitations to those proposals (a
+        coordinator's pick from a dry run): a chosen pair no longer proposed joins
+        the unmatched, a proposal not chosen is left out."""
         app = self._mentoring
         scheme = app.get_scheme(scheme_id)
         waiting = [
@@ -105,7 +120,10 @@ class Matchmaking:
             for _, r in app.all_of(Relationship)
             if r.scheme_id == scheme_id and r.state == State.REQUESTED
         ]
-        requests = [Request.of(r, app.get_mentee(r.mentee_id)) for r in waiting if not r.paused]
+        mentees = {r.id: app.get_mentee(r.mentee_id) for r in waiting}
+        if cohort is not None:
+            waiting = [r for r in waiting if mentees[r.id].cohort == cohort]
+        requests = [Request.of(r, mentees[r.id]) for r in waiting if not r.paused]
         assignment = assign_cohort(
             scheme,
             requests,
@@ -119,7 +137,20 @@ class Matchmaking:
             for left in assignment.unmatched
         )
         proposals = []
-        for pairing in assignment.pairings:
+        pairings = assignment.pairings
+        if chosen is not None:
+            wanted = set(chosen)
+            pairings = tuple(
+                p
+                for p in pairings
+                if (_relationship_id(p.request), p.candidate.mentor_id) in wanted
+            )
+            proposed = {(_relationship_id(p.request), p.candidate.mentor_id) for p in pairings}
+            unmatched += (
+                Unpaired(relationship_id, "changed_meanwhile", CHANGED_MEANWHILE)
+                for relationship_id, _ in sorted(wanted - proposed)
+            )
+        for pairing in pairings:
             proposal = Proposal(_relationship_id(pairing.request), pairing.candidate)
             refusal = None if dry_run else self._invite(scheme, proposal, actor)
             if refusal is None:

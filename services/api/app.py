@@ -27,7 +27,7 @@ from services.api.routes import (
     tokens,
 )
 from services.runtime import Runtime
-from services.web import people_pages, signin
+from services.web import board, people_pages, signin
 from services.web.links import keep_link_tokens_out_of
 
 
@@ -75,6 +75,7 @@ def create_api() -> MentoringApi:
         publish_roles(router)
         app.include_router(router)
     signin.install(app)
+    board.install(app)
     people_pages.install(app)
     return app
 
