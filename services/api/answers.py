@@ -24,7 +24,6 @@ from domain.matching_settings import InstitutionRule
 from domain.vocabulary import (
     Comparison,
     EndKind,
-    FeedbackStage,
     MatchingModel,
     Party,
     PauseReason,
@@ -154,7 +153,7 @@ class Question(Answer):
     text: str
     kind: QuestionKind
     audience: Party
-    stages: list[FeedbackStage]
+    stages: list[str]
 
 
 class Matching(Answer):
@@ -427,7 +426,7 @@ class Metric(Answer):
     stage and an audience."""
 
     metric: str
-    stage: FeedbackStage | None
+    stage: str | None
     audience: Party | None
     numerator: float | None
     denominator: float | None

@@ -23,6 +23,7 @@ from services.api.routes import (
     reports,
     schemes,
     staff,
+    survey_rounds,
     tokens,
 )
 from services.runtime import Runtime
@@ -69,9 +70,11 @@ def create_api() -> MentoringApi:
         reports.router,
         staff.router,
         notifications.router,
+        survey_rounds.router,
     ):
         publish_roles(router)
         app.include_router(router)
+    survey_rounds.install(app)
     signin.install(app)
     return app
 
