@@ -1,7 +1,8 @@
 """A survey round's rules: who it asks, when it takes answers, once per person."""
 
 from datetime import date
-from uuid import uuid4
+from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -29,23 +30,23 @@ SURVEY = [
 OPENS, CLOSES = date(2026, 3, 2), date(2026, 3, 16)
 
 
-def a_round(audience: str = "both", **changes: object) -> tuple[SurveyRound, list, list]:
+Scheduled = tuple[SurveyRound, list[UUID], list[UUID]]
+
+
+def a_round(audience: str = "both", **changes: object) -> Scheduled:
     mentees, mentors = [uuid4(), uuid4()], [uuid4()]
-    arguments: dict = (
-        dict(
-            name="AMS review 2006",
-            stage="review",
-            cohort=None,
-            audience=audience,
-            opens_on=OPENS,
-            closes_on=CLOSES,
-            mentee_ids=mentees,
-            mentor_ids=mentors,
-            today=date(2026, 3, 1),
-            actor=COORDINATOR,
-        )
-        | changes
-    )
+    arguments: dict[str, Any] = {
+        "name": "AMS review 2006",
+        "stage": "review",
+        "cohort": None,
+        "audience": audience,
+        "opens_on": OPENS,
+        "closes_on": CLOSES,
+        "mentee_ids": mentees,
+        "mentor_ids": mentors,
+        "today": date(2026, 3, 1),
+        "actor": COORDINATOR,
+    } | changes
     return SurveyRound.schedule(uuid4(), SURVEY, **arguments), mentees, mentors
 
 
@@ -95,6 +96,6 @@ def test_answers_go_through_the_questions_of_the_stage_and_audience() -> None:
         ({"name": "  "}, "blank"),
     ],
 )
-def test_a_round_that_cannot_be_run_is_refused(changes: dict, message: str) -> None:
+def test_a_round_that_cannot_be_run_is_refused(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidValue, match=message):
         a_round(**changes)
