@@ -445,13 +445,29 @@ class ObjectiveResult(Answer):
     met: bool | None
 
 
+class MetMentorMetric(Answer):
+    """A survey metric counted over the answers of those who had (`met_mentor`) or had
+    not met their mentor (a mentor: a mentee) when they answered."""
+
+    metric: str
+    stage: str
+    audience: Party
+    met_mentor: bool
+    numerator: float
+    denominator: float
+    value: float | None
+
+
 class Evaluation(Answer):
-    """A scheme's evaluation (one cohort's, or all cohorts' when `cohort` is null)."""
+    """A scheme's evaluation (one cohort's, or all cohorts' when `cohort` is null).
+    `survey_by_met_mentor` splits each survey metric by whether the respondent had
+    met their mentor."""
 
     scheme_id: UUID
     cohort: str | None
     metrics: list[Metric]
     objectives: list[ObjectiveResult]
+    survey_by_met_mentor: list[MetMentorMetric] = []
 
 
 class MentorLoad(Answer):
