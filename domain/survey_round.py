@@ -43,6 +43,16 @@ class Audience(StrEnum):
         return (Party(self.value),)
 
 
+class Standing(StrEnum):
+    """Where a person stands with a round on a day: it is not open yet, it takes
+    their answers, they have answered, or it has closed."""
+
+    NOT_OPEN = "not_open"
+    OPEN = "open"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
 class RoundRefused(DomainError):
     """The round does not take this answer now (not open yet, closed, answered)."""
 
@@ -191,14 +201,25 @@ class SurveyRound(Aggregate):
             raise NotInScope()
         return party
 
+    def standing(self, person_id: UUID, today: date) -> Standing:
+        """Where the person stands with the round today (having answered comes first)."""
+        if person_id in self.answered:
+            return Standing.ANSWERED
+        if today < self.opens_on:
+            return Standing.NOT_OPEN
+        if self.has_closed(today):
+            return Standing.CLOSED
+        return Standing.OPEN
+
     def check_takes_answers(self, person_id: UUID, today: date) -> None:
         """RoundRefused unless the round is open today and the person has not answered."""
         command = "answer the survey"
-        if today < self.opens_on:
+        standing = self.standing(person_id, today)
+        if standing == Standing.NOT_OPEN:
             raise RoundRefused(command, f"the round opens on {self.opens_on.isoformat()}")
-        if self.has_closed(today):
+        if standing == Standing.CLOSED:
             raise RoundRefused(command, f"the round closed on {self.closes_on.isoformat()}")
-        if person_id in self.answered:
+        if standing == Standing.ANSWERED:
             raise RoundRefused(command, "you have already answered")
 
     def answer(

@@ -8,6 +8,7 @@ of those mentees has had). People registered later are not asked.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -17,7 +18,7 @@ from domain.errors import InvalidValue
 from domain.people import Mentee, Mentor
 from domain.relationship import Relationship
 from domain.scheme import SurveyQuestion
-from domain.survey_round import SurveyRound
+from domain.survey_round import Standing, SurveyRound
 
 if TYPE_CHECKING:
     from services.application import Mentoring, Saved
@@ -25,6 +26,16 @@ if TYPE_CHECKING:
 
 def utc_today() -> date:
     return datetime.now(UTC).date()
+
+
+@dataclass(frozen=True)
+class RoundForm:
+    """A round as the person it asks sees it (SurveyRounds.form)."""
+
+    scheme_name: str
+    round: SurveyRound
+    standing: Standing
+    questions: list[SurveyQuestion]
 
 
 class SurveyRounds:
@@ -90,11 +101,17 @@ class SurveyRounds:
                 found[relationship.mentor_id] = None
         return list(found)
 
-    def questions(self, round_id: UUID, person_id: UUID) -> list[SurveyQuestion]:
-        """The questions the round asks the person; NotInScope if it does not ask them."""
+    def form(self, round_id: UUID, person_id: UUID) -> RoundForm:
+        """What the person sees of the round: its name, where they stand today and the
+        questions it asks them. NotFound; NotInScope if it does not ask them."""
         survey_round = self.get(round_id)
         scheme = self.mentoring.get_scheme(survey_round.scheme_id)
-        return survey_round.questions(scheme.survey, person_id)
+        return RoundForm(
+            scheme_name=scheme.name,
+            round=survey_round,
+            standing=survey_round.standing(person_id, self.today()),
+            questions=survey_round.questions(scheme.survey, person_id),
+        )
 
     def answer(
         self, round_id: UUID, person_id: UUID, answers: dict[str, Any], actor: Actor

@@ -27,7 +27,7 @@ from services.api.routes import (
     tokens,
 )
 from services.runtime import Runtime
-from services.web import signin
+from services.web import signin, surveys
 from services.web.links import keep_link_tokens_out_of
 
 
@@ -76,6 +76,7 @@ def create_api() -> MentoringApi:
         app.include_router(router)
     survey_rounds.install(app)
     signin.install(app)
+    surveys.install(app)
     return app
 
 
