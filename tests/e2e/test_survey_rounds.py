@@ -162,6 +162,16 @@ def test_every_mentee_of_the_cohort_answers_once_whatever_became_of_their_pair(
     assert split[("survey:worthwhile", True)] == (1, 2)
     assert split[("survey:worthwhile", False)] == (1, 1)
 
+    # The audit trail records who answered, never what.
+    with api.runtime.pool.connection() as connection:
+        details = connection.execute(
+            "SELECT details FROM reporting.audit_log WHERE aggregate_id = %s "
+            "AND event_type = 'SurveyRound.Answered'",
+            (round_id,),
+        ).fetchall()
+    assert len(details) == 9
+    assert all("answers" not in row[0] and "benefited" not in str(row[0]) for row in details)
+
 
 def test_a_round_takes_no_answers_after_it_closes(api: Api) -> None:
     people = cohort(api)
