@@ -9,7 +9,7 @@ import pytest
 from domain.actors import Actor
 from domain.errors import InvalidValue
 from domain.scheme import SurveyQuestion
-from domain.survey_round import NotInScope, RoundRefused, SurveyRound
+from domain.survey_round import NotInScope, RoundRefused, Standing, SurveyRound
 
 COORDINATOR = Actor("coordinator", "c1")
 SURVEY = [
@@ -99,3 +99,14 @@ def test_answers_go_through_the_questions_of_the_stage_and_audience() -> None:
 def test_a_round_that_cannot_be_run_is_refused(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidValue, match=message):
         a_round(**changes)
+
+
+def test_where_a_person_stands_with_the_round_day_by_day() -> None:
+    survey_round, mentees, _ = a_round()
+    before, last_day, after = date(2026, 3, 1), CLOSES, date(2026, 3, 17)
+    assert survey_round.standing(mentees[0], before) == Standing.NOT_OPEN
+    assert survey_round.standing(mentees[0], last_day) == Standing.OPEN
+    assert survey_round.standing(mentees[0], after) == Standing.CLOSED
+    survey_round.answer(mentees[0], {"benefited": True}, SURVEY, last_day, COORDINATOR)
+    assert survey_round.standing(mentees[0], after) == Standing.ANSWERED
+    assert not survey_round.is_open(after)
