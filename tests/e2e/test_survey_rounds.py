@@ -70,6 +70,7 @@ def cohort(api: Api) -> dict[str, Any]:
             api.ok(api.admin.post(f"{path}/rematch"), 201)
         people[name] = mentee["id"]
         people[f"mentor_{name}"] = mentor["id"]
+        people[f"pair_{name}"] = relationship["id"]
     waiting = api.mentee(sid, email="mentee.waiting@example.nhs.uk")
     api.request(sid, waiting["id"])
     people["waiting"] = waiting["id"]
@@ -235,3 +236,18 @@ def test_only_the_schemes_own_staff_open_a_round(api: Api) -> None:
     created = api.ok(own.post(path, json=body), 201)
     assert theirs.get(f"/v1/survey-rounds/{created['id']}").status_code == 404
     assert api.ok(reporter.get(f"/v1/survey-rounds/{created['id']}"))["invited"] == 0
+
+
+def test_an_end_of_scheme_round_hears_the_mentee_whose_pair_never_met(api: Api) -> None:
+    """The pair's own end-of-scheme check-in still waits for its timer and refuses a
+    pair that never met (a round of one); the cohort's end-of-scheme round does not."""
+    people = cohort(api)
+    never_met = people["never_met"]
+    own = api.as_(api.token("mentee", subject_id=never_met)).post(
+        f"/v1/relationships/{people['pair_never_met']}/feedback",
+        json={"stage": "end", "respondent": "mentee", "answers": {"good_relationship": 1}},
+    )
+    assert own.status_code == 409, own.text
+
+    survey_round = open_round(api, people["scheme"], stage="end", audience="mentee")
+    api.ok(answer(api, "mentee", never_met, survey_round["id"], {"good_relationship": 1}), 201)
