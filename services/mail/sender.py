@@ -181,7 +181,7 @@ class Sender:
     def _recipients_of(self, notice: dict[str, Any]) -> list[tuple[str, UUID, UUID]]:
         """(role, id, scheme id) of each recipient of a notice; none when its
         relationship is unknown."""
-        if KINDS[notice["kind"]].page == "survey":
+        if is_survey_kind(notice["kind"]):
             return self._round_recipients(notice)
         try:
             relationship = self._relationship(notice["relationship_id"], notice["as_of_version"])
@@ -328,7 +328,7 @@ class Sender:
         """The letter for a delivery, from the records as they are now. Raises Skip
         or NotFound."""
         kind = delivery["kind"]
-        if KINDS[kind].page == "survey":
+        if is_survey_kind(kind):
             return self._round_letter(delivery)
         relationship = self.mentoring.get_relationship(delivery["relationship_id"])
         scheme = self.mentoring.get_scheme(relationship.scheme_id)
@@ -371,3 +371,10 @@ class Sender:
             mentor = self.mentoring.get_mentor(person)
         own = Recipient(role, str(mentor.id), mentor.name, mentor.email, mentor.reminders)
         return own, Party("mentee", mentee.name)
+
+
+def is_survey_kind(kind: str) -> bool:
+    """Whether a notice is a survey round's (its `relationship_id` is the round's id);
+    a kind no message is known for is not."""
+    known = KINDS.get(kind)
+    return known is not None and known.page == "survey"
