@@ -64,7 +64,7 @@ class SurveyRounds:
         """Schedule a round asking everyone in scope (module docstring). NotFound for
         an unknown scheme; InvalidValue for a cohort the scheme does not have, and as
         SurveyRound.schedule."""
-        from services.application import Saved
+        from services.application import Saved  # which imports this module
 
         scheme = self.mentoring.get_scheme(scheme_id)
         if cohort is not None and not scheme.has_cohort(cohort):
@@ -118,7 +118,7 @@ class SurveyRounds:
     ) -> "Saved[SurveyRound]":
         """Record the person's answers (SurveyRound.answer): NotInScope, RoundRefused
         (not open, closed, answered already) or InvalidValue."""
-        from services.application import Saved
+        from services.application import Saved  # which imports this module
 
         survey_round = self.get(round_id)
         scheme = self.mentoring.get_scheme(survey_round.scheme_id)
