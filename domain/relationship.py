@@ -18,7 +18,7 @@ from domain.actors import Actor
 from domain.durations import parse_duration
 from domain.errors import InvalidValue, NotEligible, TransitionRefused
 from domain.privacy import Classified
-from domain.scheme import SurveyQuestion
+from domain.scheme import SurveyQuestion, questions_for
 from domain.timers import STALL_STATES
 from domain.vocabulary import (
     OPEN_STATES,
@@ -618,12 +618,13 @@ class Relationship(Aggregate):
 
 
 def check_answers(
-    answers: dict[str, Any], survey: list[SurveyQuestion], stage: FeedbackStage, party: Party
+    answers: dict[str, Any], survey: list[SurveyQuestion], stage: str, party: Party
 ) -> None:
-    """Raises InvalidValue for an answer to no such question, or of the wrong kind."""
+    """Raises InvalidValue for an answer to no such question, or of the wrong kind.
+    The one check of survey answers: a pair's feedback and a survey round's."""
     if not answers:
         raise InvalidValue("answers must not be empty")
-    questions = {q["id"]: q for q in survey if q["audience"] == party and stage in q["stages"]}
+    questions = {q["id"]: q for q in questions_for(survey, stage, party)}
     for question_id, value in answers.items():
         question = questions.get(question_id)
         if question is None:

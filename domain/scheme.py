@@ -1,5 +1,6 @@
 """A mentoring scheme: its rules, timers, cohorts, objectives, survey and who runs it."""
 
+import re
 from datetime import date, timedelta
 from typing import Any, TypedDict
 
@@ -14,7 +15,6 @@ from domain.privacy import Classified
 from domain.timers import DEFAULT_TIMERS
 from domain.vocabulary import (
     Comparison,
-    FeedbackStage,
     MatchingModel,
     Party,
     QuestionKind,
@@ -114,10 +114,31 @@ def validated_settings(settings: dict[str, Any]) -> dict[str, Any]:
         checked["objectives"] = [checked_objective(o) for o in checked["objectives"]]
     for question in checked.get("survey", []):
         for stage in question["stages"]:
-            FeedbackStage(stage)
+            survey_stage(stage)
         Party(question["audience"])
         QuestionKind(question["kind"])
     return checked
+
+
+# A survey stage: baseline, midpoint, end (domain.vocabulary.FeedbackStage), or the
+# name of a review a scheme runs at a date of its own (`review`, `ams_2006`).
+STAGE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def survey_stage(stage: str) -> str:
+    """The stage, checked: a FeedbackStage or a named review (STAGE_NAME). Raises
+    InvalidValue."""
+    if not isinstance(stage, str) or not STAGE_NAME.fullmatch(stage):
+        raise InvalidValue(
+            f"a survey stage is baseline, midpoint, end or the name of a review "
+            f"(lower-case letters, digits and _), not {stage!r}"
+        )
+    return stage
+
+
+def questions_for(survey: list[SurveyQuestion], stage: str, audience: str) -> list[SurveyQuestion]:
+    """The scheme's questions asked of `audience` (mentee or mentor) at `stage`."""
+    return [q for q in survey if q["audience"] == audience and stage in q["stages"]]
 
 
 class Scheme(Aggregate):

@@ -1,7 +1,8 @@
 """`reporting.evaluation`: the scheme's evaluation by scheme and cohort.
 
 The projection keeps facts (schemes with their cohorts, objectives and survey;
-mentees; pairs; survey answers) and the metrics are SQL views over them
+mentees; pairs; survey answers, a pair's and a survey round's:
+projections.evaluation_rounds) and the metrics are SQL views over them
 (`projections.evaluation_sql`), so every metric, medians included, is always
 exactly what the facts at the tracked position say.
 """
@@ -14,8 +15,15 @@ from psycopg import Cursor
 from domain.people import Mentee
 from domain.relationship import Relationship
 from domain.scheme import Scheme
-from projections.evaluation_sql import EVALUATION_SQL, OBJECTIVES_SQL
-from projections.events import ALL_RELATIONSHIP_TOPICS, topics
+from domain.survey_round import SurveyRound
+from projections.evaluation_rounds import (
+    ROUND_DDL,
+    ROUND_TABLES,
+    answer_values,
+    project_rounds,
+)
+from projections.evaluation_sql import EVALUATION_SQL, OBJECTIVES_SQL, SURVEY_BY_MET_MENTOR_SQL
+from projections.events import ALL_RELATIONSHIP_TOPICS, events_of, topics
 from projections.pairs import PAIR_COLUMNS, Row
 from projections.relationships import fold_pairs
 from projections.view import (
@@ -72,10 +80,9 @@ ANSWER_COLUMNS: dict[str, str] = {
 
 
 def answer_rows(pair: Row, event: Any, position: int) -> list[Row]:
-    """One row per answer of a FeedbackGiven event. Positive: yes, or 4-5 of 5."""
+    """One row per answer of a FeedbackGiven event (answer_values)."""
     rows = []
     for question_id, value in sorted(event.answers.items()):
-        is_yes_no = isinstance(value, bool)
         rows.append(
             {
                 "relationship_id": event.originator_id,
@@ -84,9 +91,7 @@ def answer_rows(pair: Row, event: Any, position: int) -> list[Row]:
                 "question_id": question_id,
                 "scheme_id": pair["scheme_id"],
                 "mentee_id": pair["mentee_id"],
-                "yes": value if is_yes_no else None,
-                "likert": None if is_yes_no else value,
-                "positive": value if is_yes_no else value >= 4,
+                **answer_values(value),
                 "answered_at": event.timestamp,
                 "position": position,
             }
@@ -95,7 +100,13 @@ def answer_rows(pair: Row, event: Any, position: int) -> list[Row]:
 
 
 class EvaluationView(ReportingView):
-    tables = ("evaluation_answers", "evaluation_pairs", "evaluation_mentees", "evaluation_schemes")
+    tables = (
+        *ROUND_TABLES,
+        "evaluation_answers",
+        "evaluation_pairs",
+        "evaluation_mentees",
+        "evaluation_schemes",
+    )
     ddl = (
         create_table_sql("evaluation_schemes", SCHEME_COLUMNS),
         create_table_sql("evaluation_mentees", MENTEE_COLUMNS),
@@ -109,8 +120,13 @@ class EvaluationView(ReportingView):
             ANSWER_COLUMNS,
             ", PRIMARY KEY (relationship_id, stage, respondent, question_id)",
         ),
+        *ROUND_DDL,
     )
-    sql_views = (("evaluation", EVALUATION_SQL), ("evaluation_objectives", OBJECTIVES_SQL))
+    sql_views = (
+        ("evaluation", EVALUATION_SQL),
+        ("evaluation_objectives", OBJECTIVES_SQL),
+        ("evaluation_survey_by_met_mentor", SURVEY_BY_MET_MENTOR_SQL),
+    )
 
 
 class EvaluationProjection(ReportingProjection):
@@ -119,6 +135,7 @@ class EvaluationProjection(ReportingProjection):
         topics(Scheme.Created, Scheme.SettingsChanged)
         + topics(Mentee.Registered)
         + ALL_RELATIONSHIP_TOPICS
+        + topics(*events_of(SurveyRound))
     )
     view_class = EvaluationView
 
@@ -144,6 +161,7 @@ class EvaluationProjection(ReportingProjection):
             for row in answer_rows(pairs[event.originator_id], event, position)
         ]
         copy_rows(curs, "evaluation_answers", tuple(ANSWER_COLUMNS), answers)
+        project_rounds(curs, [(e, p) for e, p in events if isinstance(e, SurveyRound.Event)])
 
     @staticmethod
     def _project_schemes(curs: Cursor[Any], events: Sequence[Positioned]) -> None:

@@ -31,6 +31,35 @@ def _rate(numerator: str, denominator: str) -> str:
     return f"({numerator})::float8 / nullif({denominator}, 0)"
 
 
+# Every survey answer given: a pair's feedback (answered as its mentee or mentor,
+# counted in the mentee's cohort) and a survey round's (a mentee's in their cohort,
+# a mentor's in the round's). `person_id` is who answered.
+_GIVEN = """
+given AS (
+    SELECT a.scheme_id, m.cohort, a.question_id, a.stage, a.respondent, a.positive,
+           CASE a.respondent WHEN 'mentee' THEN a.mentee_id ELSE p.mentor_id END AS person_id,
+           a.answered_at
+    FROM reporting.evaluation_answers a
+    JOIN reporting.evaluation_mentees m ON m.mentee_id = a.mentee_id
+    LEFT JOIN reporting.evaluation_pairs p ON p.id = a.relationship_id
+    UNION ALL
+    SELECT r.scheme_id, coalesce(m.cohort, sr.cohort), r.question_id, r.stage, r.respondent,
+           r.positive, r.person_id, r.answered_at
+    FROM reporting.evaluation_round_answers r
+    JOIN reporting.evaluation_survey_rounds sr ON sr.round_id = r.round_id
+    LEFT JOIN reporting.evaluation_mentees m ON m.mentee_id = r.person_id
+)"""
+
+# Each question of the scheme's survey at each stage, and any answered.
+_QUESTIONS = """
+    SELECT s.scheme_id, q.id AS question_id, q.audience, st.stage
+    FROM reporting.evaluation_schemes s
+    CROSS JOIN LATERAL jsonb_to_recordset(s.survey) AS q(id text, audience text, stages jsonb)
+    CROSS JOIN LATERAL jsonb_array_elements_text(q.stages) AS st(stage)
+    UNION
+    SELECT scheme_id, question_id, respondent, stage FROM given
+"""
+
 _MODES = ("in_person", "video", "phone", "email", "other")
 
 _METRICS = [
@@ -137,23 +166,18 @@ metric AS (
         {_METRIC_ROWS}
     ) AS v(metric, numerator, denominator, value, ordinal)
 ),
-question AS (
-    SELECT s.scheme_id, q.id AS question_id, q.audience, st.stage
-    FROM reporting.evaluation_schemes s
-    CROSS JOIN LATERAL jsonb_to_recordset(s.survey) AS q(id text, audience text, stages jsonb)
-    CROSS JOIN LATERAL jsonb_array_elements_text(q.stages) AS st(stage)
-    UNION
-    SELECT a.scheme_id, a.question_id, a.respondent, a.stage FROM reporting.evaluation_answers a
-),
+{_GIVEN},
+question AS ({_QUESTIONS}),
 answer AS (
-    SELECT a.scheme_id, m.cohort, a.question_id, a.stage, a.respondent,
-           count(*) AS answers, count(*) FILTER (WHERE a.positive) AS positive
-    FROM reporting.evaluation_answers a
-    JOIN reporting.evaluation_mentees m ON m.mentee_id = a.mentee_id
+    SELECT scheme_id, cohort, question_id, stage, respondent,
+           count(*) AS answers, count(*) FILTER (WHERE positive) AS positive
+    FROM given
     GROUP BY GROUPING SETS (
-        (a.scheme_id, m.cohort, a.question_id, a.stage, a.respondent),
-        (a.scheme_id, a.question_id, a.stage, a.respondent)
+        (scheme_id, cohort, question_id, stage, respondent),
+        (scheme_id, question_id, stage, respondent)
     )
+    -- A round's mentors with no cohort count for the whole scheme only.
+    HAVING GROUPING(cohort) = 1 OR cohort IS NOT NULL
 ),
 survey AS (
     SELECT k.scheme_id, k.cohort, 'survey:' || q.question_id AS metric, q.stage, q.audience,
@@ -171,6 +195,42 @@ FROM metric
 UNION ALL
 SELECT scheme_id, cohort, metric, stage, audience, numerator, denominator, value, ordinal
 FROM survey
+"""
+
+# A survey question split by whether the respondent had met their mentor (a mentee)
+# or a mentee (a mentor) when they answered: a first meeting of one of their pairs
+# recorded before the answer.
+SURVEY_BY_MET_MENTOR_SQL = f"""
+WITH
+{_KEYS},
+{_GIVEN},
+question AS ({_QUESTIONS}),
+met AS (
+    SELECT g.*, EXISTS (
+        SELECT 1 FROM reporting.evaluation_pairs p
+        WHERE g.person_id IN (p.mentee_id, p.mentor_id) AND p.first_meeting_at <= g.answered_at
+    ) AS met_mentor
+    FROM given g
+),
+answer AS (
+    SELECT scheme_id, cohort, question_id, stage, respondent, met_mentor,
+           count(*) AS answers, count(*) FILTER (WHERE positive) AS positive
+    FROM met
+    GROUP BY GROUPING SETS (
+        (scheme_id, cohort, question_id, stage, respondent, met_mentor),
+        (scheme_id, question_id, stage, respondent, met_mentor)
+    )
+    HAVING GROUPING(cohort) = 1 OR cohort IS NOT NULL
+)
+SELECT k.scheme_id, k.cohort, 'survey:' || q.question_id AS metric, q.stage, q.audience,
+       v.met_mentor, coalesce(a.positive, 0)::numeric AS numerator,
+       coalesce(a.answers, 0)::numeric AS denominator,
+       {_rate("a.positive", "a.answers")} AS value
+FROM keys k
+JOIN question q ON q.scheme_id = k.scheme_id
+CROSS JOIN (VALUES (true), (false)) AS v(met_mentor)
+LEFT JOIN answer a ON {_same_key("a")} AND a.question_id = q.question_id
+    AND a.stage = q.stage AND a.respondent = q.audience AND a.met_mentor = v.met_mentor
 """
 
 _MET = """CASE

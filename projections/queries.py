@@ -137,7 +137,8 @@ def evaluation(
     """The evaluation of a scheme (all cohorts when `cohort` is None) or None if the
     scheme or cohort is unknown. `metrics`: `{metric, stage, audience, numerator,
     denominator, value}` (survey rows have a stage and audience); `objectives`:
-    `{id, description, metric, comparison, target, actual, met}`."""
+    `{id, description, metric, comparison, target, actual, met}`; and
+    `survey_by_met_mentor`: the survey rows split by `met_mentor`."""
     params = {"scheme": scheme_id, "cohort": cohort}
     metrics = fetch_rows(
         conn,
@@ -159,11 +160,21 @@ def evaluation(
         params,
         report=True,
     )
+    split = fetch_rows(
+        conn,
+        "SELECT metric, stage, audience, met_mentor, numerator, denominator, value "
+        "FROM reporting.evaluation_survey_by_met_mentor WHERE scheme_id = %(scheme)s::uuid "
+        "AND cohort IS NOT DISTINCT FROM %(cohort)s::text "
+        "ORDER BY metric, stage, audience, met_mentor DESC",
+        params,
+        report=True,
+    )
     return {
         "scheme_id": str(scheme_id),
         "cohort": cohort,
         "metrics": metrics,
         "objectives": objectives,
+        "survey_by_met_mentor": split,
     }
 
 

@@ -50,6 +50,8 @@ class Action(Enum):
     SEE_SEALED_FIELDS = "see who ended a pairing without blame, and why"
     SET_REMINDERS = "turn a mentee's reminders on or off"
     READ_DELIVERY_LOG = "read which notifications were sent to whom, and when"
+    RUN_SURVEY_ROUNDS = "open a survey round for a scheme's cohort"
+    ANSWER_SURVEY_ROUND = "answer a survey round that asks you"
 
 
 _STAFF: frozenset[Role] = frozenset({"admin", "coordinator"})
@@ -84,6 +86,8 @@ POLICY: Mapping[Action, frozenset[Role]] = MappingProxyType(
         Action.SEE_SEALED_FIELDS: frozenset({"auditor"}),
         Action.SET_REMINDERS: _STAFF | {"mentee"},
         Action.READ_DELIVERY_LOG: _STAFF,
+        Action.RUN_SURVEY_ROUNDS: _STAFF,
+        Action.ANSWER_SURVEY_ROUND: _PEOPLE,
     }
 )
 

@@ -38,6 +38,7 @@ from domain.timers import Outcome
 from domain.vocabulary import MatchingModel, State
 from services.errors import Conflict, NotFound
 from services.matchmaking import Matchmaking
+from services.survey_rounds import SurveyRounds
 from services.transcodings import ActorAsDict, DateAsISO
 
 A = TypeVar("A", bound=Aggregate)
@@ -73,6 +74,7 @@ class Mentoring(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
         self.matchmaking = Matchmaking(self)
+        self.survey_rounds = SurveyRounds(self)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -46,6 +46,7 @@ from workflows.connect import connect_to_temporal
 from workflows.devserver import start_dev_server
 from workflows.outbox import Outbox, create_outbox
 from workflows.relay import WINDOW, run_relay
+from workflows.survey_round_activities import SurveyRoundActivities
 from workflows.worker import MAX_CONCURRENT_ACTIVITIES, run_worker
 
 
@@ -214,6 +215,7 @@ async def serve_worker(
             stop,
             task_queue=settings.temporal_task_queue,
             max_concurrent_activities=max_concurrent_activities,
+            survey_rounds=SurveyRoundActivities(mentoring.survey_rounds.get),
         )
     finally:
         pool.close()

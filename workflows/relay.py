@@ -34,12 +34,19 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from domain.lifecycle import LIFECYCLE_EVENTS
 from domain.relationship import Relationship
+from domain.survey_round import SurveyRound
 from workflows.model import RECORD_SIGNAL, TASK_QUEUE, LifecycleEvent
+from workflows.survey_round import SurveyRoundWorkflow
+from workflows.survey_round_model import workflow_id as survey_round_workflow_id
 from workflows.workflow import RelationshipWorkflow, RelationshipWorkflowInput
 
 log = logging.getLogger(__name__)
 
 LIFECYCLE_TOPICS = tuple(get_topic(event_class) for event_class in LIFECYCLE_EVENTS)
+# What the relay reads: the lifecycle events, and the scheduling of survey rounds
+# (each starts its round's workflow).
+RELAYED_TOPICS = (*LIFECYCLE_TOPICS, get_topic(SurveyRound.Scheduled))
+ROUND_SCHEDULED = "SurveyRound.Scheduled"
 
 # Calls to Temporal under way at once.
 WINDOW = 100
@@ -63,10 +70,31 @@ def lifecycle_event(domain_event: Relationship.Event) -> LifecycleEvent:
     )
 
 
+def round_scheduled(domain_event: SurveyRound.Scheduled) -> LifecycleEvent:
+    """The delivery that starts a survey round's workflow: the round's id only."""
+    return LifecycleEvent(
+        relationship_id=str(domain_event.originator_id),
+        version=domain_event.originator_version,
+        name=ROUND_SCHEDULED,
+        occurred_at=domain_event.timestamp,
+    )
+
+
 async def deliver(client: Client, event: LifecycleEvent, task_queue: str = TASK_QUEUE) -> None:
     """Signal the relationship's workflow, starting it if need be. A workflow that
     has finished (its relationship ended) takes no more events: that counts as
-    delivered, and the id is never reused for a new run."""
+    delivered, and the id is never reused for a new run. A round scheduled starts
+    the round's workflow (workflows.survey_round), once."""
+    if event.name == ROUND_SCHEDULED:
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await client.start_workflow(
+                SurveyRoundWorkflow.run,
+                event.relationship_id,
+                id=survey_round_workflow_id(event.relationship_id),
+                task_queue=task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        return
     with contextlib.suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             RelationshipWorkflow.run,
@@ -195,7 +223,7 @@ class RelayProjection(Projection[RelayTracking]):
     """Hands each lifecycle event, with its position, to the deliveries."""
 
     name = "relay"
-    topics = LIFECYCLE_TOPICS
+    topics = RELAYED_TOPICS
 
     def __init__(
         self,
@@ -210,7 +238,10 @@ class RelayProjection(Projection[RelayTracking]):
         self._stopping = stopping
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        event = lifecycle_event(domain_event)
+        if isinstance(domain_event, SurveyRound.Scheduled):
+            event = round_scheduled(domain_event)
+        else:
+            event = lifecycle_event(domain_event)
         while not self._deliveries.places.acquire(timeout=0.2):
             if self._stopping.is_set():
                 raise RelayStopped
@@ -245,7 +276,7 @@ async def run_relay(
         projection=projection,
         application_class=application_class,
         tracking_recorder=view,
-        topics=LIFECYCLE_TOPICS,
+        topics=RELAYED_TOPICS,
         env=env,
     )
     await asyncio.to_thread(runner.__enter__)

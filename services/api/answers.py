@@ -24,7 +24,6 @@ from domain.matching_settings import InstitutionRule
 from domain.vocabulary import (
     Comparison,
     EndKind,
-    FeedbackStage,
     MatchingModel,
     Party,
     PauseReason,
@@ -154,7 +153,7 @@ class Question(Answer):
     text: str
     kind: QuestionKind
     audience: Party
-    stages: list[FeedbackStage]
+    stages: list[str]
 
 
 class Matching(Answer):
@@ -427,7 +426,7 @@ class Metric(Answer):
     stage and an audience."""
 
     metric: str
-    stage: FeedbackStage | None
+    stage: str | None
     audience: Party | None
     numerator: float | None
     denominator: float | None
@@ -446,13 +445,29 @@ class ObjectiveResult(Answer):
     met: bool | None
 
 
+class MetMentorMetric(Answer):
+    """A survey metric counted over the answers of those who had (`met_mentor`) or had
+    not met their mentor (a mentor: a mentee) when they answered."""
+
+    metric: str
+    stage: str
+    audience: Party
+    met_mentor: bool
+    numerator: float
+    denominator: float
+    value: float | None
+
+
 class Evaluation(Answer):
-    """A scheme's evaluation (one cohort's, or all cohorts' when `cohort` is null)."""
+    """A scheme's evaluation (one cohort's, or all cohorts' when `cohort` is null).
+    `survey_by_met_mentor` splits each survey metric by whether the respondent had
+    met their mentor."""
 
     scheme_id: UUID
     cohort: str | None
     metrics: list[Metric]
     objectives: list[ObjectiveResult]
+    survey_by_met_mentor: list[MetMentorMetric] = []
 
 
 class MentorLoad(Answer):

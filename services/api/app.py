@@ -24,10 +24,11 @@ from services.api.routes import (
     reports,
     schemes,
     staff,
+    survey_rounds,
     tokens,
 )
 from services.runtime import Runtime
-from services.web import board, people_pages, signin
+from services.web import board, people_pages, signin, surveys
 from services.web.links import keep_link_tokens_out_of
 
 
@@ -71,12 +72,15 @@ def create_api() -> MentoringApi:
         staff.router,
         notifications.router,
         imports.router,
+        survey_rounds.router,
     ):
         publish_roles(router)
         app.include_router(router)
+    survey_rounds.install(app)
     signin.install(app)
     board.install(app)
     people_pages.install(app)
+    surveys.install(app)
     return app
 
 

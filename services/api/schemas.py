@@ -124,7 +124,13 @@ class QuestionIn(Body):
     text: Annotated[str, Field(min_length=1, max_length=1000)]
     kind: Literal["likert5", "yes_no"]
     audience: Party
-    stages: Annotated[list[FeedbackStage], Field(min_length=1)]
+    stages: Annotated[
+        list[Slug],
+        Field(
+            min_length=1,
+            description="baseline, midpoint, end, or the name of a review (a survey round's stage)",
+        ),
+    ]
 
 
 class WeightsIn(Body):
@@ -318,3 +324,18 @@ def end_of(until: datetime | date) -> datetime:
     if isinstance(until, datetime):
         return until
     return datetime(until.year, until.month, until.day, tzinfo=UTC)
+
+
+class SurveyRoundIn(Body):
+    name: Label
+    stage: Annotated[
+        Slug, Field(description="baseline, midpoint, end, or the name of a review, as the survey")
+    ]
+    cohort: Label | None = None
+    audience: Literal["mentee", "mentor", "both"]
+    opens_on: date = Field(description="the first UTC day the round takes answers")
+    closes_on: date = Field(description="the last UTC day the round takes answers")
+
+
+class SurveyResponseIn(Body):
+    answers: Annotated[dict[Slug, StrictInt | StrictBool], Field(min_length=1, max_length=200)]

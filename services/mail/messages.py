@@ -29,7 +29,7 @@ class Kind:
 
     subject: str
     reminder: bool = False
-    page: str = "relationship"  # "relationship" or "invitation"
+    page: str = "relationship"  # "relationship", "invitation" or "survey"
 
 
 KINDS: dict[str, Kind] = {
@@ -45,6 +45,10 @@ KINDS: dict[str, Kind] = {
     "pick_overdue": Kind("{scheme}: a mentee has not picked a mentor"),
     "invitation_lapsed": Kind("{scheme}: a mentor did not answer an invitation"),
     "escalated": Kind("{scheme}: a stalled pair needs your attention"),
+    "survey_round_opened": Kind("{scheme}: please answer the survey {survey}", page="survey"),
+    "survey_round_reminder": Kind(
+        "{scheme}: the survey {survey} closes soon", reminder=True, page="survey"
+    ),
 }
 
 
@@ -69,8 +73,19 @@ class Party:
 
 
 @dataclass(frozen=True)
+class Survey:
+    """The survey round a message asks the recipient to answer: its name, whom it
+    asks (`mentees`, `mentors`, `mentees and mentors`) and its last day."""
+
+    name: str
+    asked: str
+    closes_on: str
+
+
+@dataclass(frozen=True)
 class Letter:
-    """Everything a message is made from."""
+    """Everything a message is made from. A survey round's notices carry the round's
+    id as `relationship_id`, and its `survey`."""
 
     notice_id: int
     kind: str
@@ -78,6 +93,7 @@ class Letter:
     scheme_name: str
     recipient: Recipient
     other: Party | None
+    survey: Survey | None = None
 
 
 _environment = Environment(
@@ -100,6 +116,8 @@ def page_of(letter: Letter) -> str:
         return f"/pairs/{letter.relationship_id}"
     if KINDS[letter.kind].page == "invitation":
         return f"/my/invitations/{letter.relationship_id}"
+    if KINDS[letter.kind].page == "survey":
+        return f"/surveys/{letter.relationship_id}"
     return f"/my/relationships/{letter.relationship_id}"
 
 
@@ -124,9 +142,11 @@ def compose(letter: Letter, *, mail_from: str, public_url: str) -> EmailMessage:
         "accept_link": sign_in_link(public_url, f"{page}?answer=accept"),
         "decline_link": sign_in_link(public_url, f"{page}?answer=decline"),
         "reminder": kind.reminder,
+        "survey": letter.survey,
     }
     message = EmailMessage()
-    message["Subject"] = kind.subject.format(scheme=letter.scheme_name)
+    survey_name = letter.survey.name if letter.survey else ""
+    message["Subject"] = kind.subject.format(scheme=letter.scheme_name, survey=survey_name)
     message["From"] = mail_from
     message["To"] = Address(display_name=letter.recipient.name, addr_spec=letter.recipient.email)
     message["Date"] = format_datetime(datetime.now(UTC))

@@ -35,6 +35,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from domain.errors import NotFound
+from domain.people import Mentee, Mentor
 from domain.relationship import Relationship
 from domain.vocabulary import State
 from services.application import Mentoring
@@ -45,7 +46,7 @@ from services.mail.deliveries import (
     create_deliveries,
     due_at,
 )
-from services.mail.messages import KINDS, Letter, Party, Recipient, compose
+from services.mail.messages import KINDS, Letter, Party, Recipient, Survey, compose
 from services.mail.notices import EventNotices
 from services.mail.transport import MailTransport, MailUndelivered
 from services.staff import StaffStore
@@ -180,6 +181,8 @@ class Sender:
     def _recipients_of(self, notice: dict[str, Any]) -> list[tuple[str, UUID, UUID]]:
         """(role, id, scheme id) of each recipient of a notice; none when its
         relationship is unknown."""
+        if is_survey_kind(notice["kind"]):
+            return self._round_recipients(notice)
         try:
             relationship = self._relationship(notice["relationship_id"], notice["as_of_version"])
         except NotFound:
@@ -197,6 +200,53 @@ class Sender:
                 ("coordinator", account.id) for account in self.staff.coordinators_of(scheme_id)
             ]
         return [(role, person, scheme_id) for role, person in people]
+
+    def _round_recipients(self, notice: dict[str, Any]) -> list[tuple[str, UUID, UUID]]:
+        """Everyone a survey round asks (its notice's `relationship_id` is the round's
+        id); for the reminder, those who have not answered yet."""
+        try:
+            survey_round = self.mentoring.survey_rounds.get(notice["relationship_id"])
+        except NotFound:
+            log.warning("notice %s: no such survey round; no one to tell", notice["id"])
+            return []
+        asked = [("mentee", m) for m in survey_round.mentee_ids]
+        asked += [("mentor", m) for m in survey_round.mentor_ids]
+        if notice["kind"] == "survey_round_reminder":
+            asked = [(role, m) for role, m in asked if m not in survey_round.answered]
+        return [(role, person, survey_round.scheme_id) for role, person in asked]
+
+    def _round_letter(self, delivery: dict[str, Any]) -> Letter:
+        """The letter asking one person to answer a survey round. Raises Skip when they
+        have answered since (a reminder) or turned reminders off, or NotFound."""
+        kind, person = delivery["kind"], delivery["recipient_id"]
+        survey_round = self.mentoring.survey_rounds.get(delivery["relationship_id"])
+        scheme = self.mentoring.get_scheme(survey_round.scheme_id)
+        found: Mentor | Mentee = (
+            self.mentoring.get_mentor(person)
+            if delivery["recipient_role"] == "mentor"
+            else self.mentoring.get_mentee(person)
+        )
+        recipient = Recipient(
+            delivery["recipient_role"], str(found.id), found.name, found.email, found.reminders
+        )
+        if KINDS[kind].reminder and not recipient.reminders:
+            raise Skip("reminders_off")
+        if KINDS[kind].reminder and person in survey_round.answered:
+            raise Skip("survey_answered")
+        asked = {"mentee": "mentees", "mentor": "mentors", "both": "mentees and mentors"}
+        return Letter(
+            notice_id=delivery["notice_id"],
+            kind=kind,
+            relationship_id=str(survey_round.id),
+            scheme_name=scheme.name,
+            recipient=recipient,
+            other=None,
+            survey=Survey(
+                survey_round.name,
+                asked[survey_round.audience.value],
+                survey_round.closes_on.strftime("%-d %B %Y"),
+            ),
+        )
 
     def _relationship(self, relationship_id: UUID, version: int | None) -> Relationship:
         if version is None:
@@ -278,6 +328,8 @@ class Sender:
         """The letter for a delivery, from the records as they are now. Raises Skip
         or NotFound."""
         kind = delivery["kind"]
+        if is_survey_kind(kind):
+            return self._round_letter(delivery)
         relationship = self.mentoring.get_relationship(delivery["relationship_id"])
         scheme = self.mentoring.get_scheme(relationship.scheme_id)
         recipient, other = self._people(delivery, relationship)
@@ -319,3 +371,10 @@ class Sender:
             mentor = self.mentoring.get_mentor(person)
         own = Recipient(role, str(mentor.id), mentor.name, mentor.email, mentor.reminders)
         return own, Party("mentee", mentee.name)
+
+
+def is_survey_kind(kind: str) -> bool:
+    """Whether a notice is a survey round's (its `relationship_id` is the round's id);
+    a kind no message is known for is not."""
+    known = KINDS.get(kind)
+    return known is not None and known.page == "survey"

@@ -183,6 +183,24 @@ ENDPOINTS: dict[str, Endpoint] = {
         "PATCH", "/v1/mentees/{mentee}", body={"reminders": False}
     ),
     "read the delivery log": Endpoint("GET", "/v1/notifications?scheme_id={scheme}"),
+    "open a survey round": Endpoint(
+        "POST",
+        "/v1/schemes/{scheme}/survey-rounds",
+        body={
+            "name": "Baseline",
+            "stage": "baseline",
+            "audience": "both",
+            "opens_on": "{today}",
+            "closes_on": "{today}",
+        },
+    ),
+    "read a survey round": Endpoint("GET", "/v1/survey-rounds/{round}"),
+    "answer a survey round as the mentee": Endpoint(
+        "POST", "/v1/survey-rounds/{round}/responses", body={"answers": {"hopeful": 4}}
+    ),
+    "answer a survey round as the mentor": Endpoint(
+        "POST", "/v1/survey-rounds/{round}/responses", body={"answers": {"ready": True}}
+    ),
     # Last: a cohort run invites every request of the scheme, shared records too.
     "list candidates": Endpoint("GET", RELATIONSHIP + "/candidates", "requested"),
     "match a cohort": Endpoint(
@@ -244,6 +262,13 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "read the access log":         (403, 403, 403, 403, 403, 403, 403, 403, 200, 401, 401),
     "turn a mentee's reminders off": (200, 200, 404, 403, 403, 200, 404, 403, 403, 401, 401),
     "read the delivery log":       (200, 200, 404, 403, 403, 403, 403, 403, 403, 401, 401),
+    # A round of the whole scheme asks the other mentor and mentee too.
+    "open a survey round":         (201, 201, 404, 403, 403, 403, 403, 403, 403, 401, 401),
+    "read a survey round":         (200, 200, 404, 403, 403, 403, 403, 200, 200, 401, 401),
+    "answer a survey round as the mentee":
+                                   (403, 403, 403, 422, 422, 201, 201, 403, 403, 401, 401),
+    "answer a survey round as the mentor":
+                                   (403, 403, 403, 201, 201, 422, 422, 403, 403, 401, 401),
     "list candidates":             (200, 200, 404, 403, 403, 200, 404, 403, 403, 401, 401),
     "match a cohort":              (200, 200, 404, 403, 403, 403, 403, 403, 403, 401, 401),
 }
@@ -280,6 +305,7 @@ class Records:
     mentee_token: str
     token: str
     staff: str
+    round: str
 
     def fill(self, template: Any) -> Any:
         """The template with the placeholders of Endpoint replaced."""
@@ -291,6 +317,7 @@ class Records:
                 relationship=self.relationship,
                 token=self.token,
                 staff=self.staff,
+                round=self.round,
                 today=TODAY,
                 later=LATER,
             )
@@ -369,7 +396,20 @@ class Cast:
             staff=str(
                 api.runtime.staff.add("Dr Staff", f"{uuid.uuid4()}@example.org", "reporter").id
             ),
+            round=self._survey_round(scheme_id),
         )
+
+    def _survey_round(self, scheme_id: str) -> str:
+        """A baseline survey round of the whole scheme, open today."""
+        body = {
+            "name": "Baseline",
+            "stage": "baseline",
+            "audience": "both",
+            "opens_on": TODAY,
+            "closes_on": TODAY,
+        }
+        path = f"/v1/schemes/{scheme_id}/survey-rounds"
+        return str(self.api.ok(self.api.admin.post(path, json=body), 201)["id"])
 
     def _advance(self, path: str, stage: str, mentor: str) -> None:
         """Take a requested relationship on to the stage, as the admin."""
