@@ -31,7 +31,7 @@ from authlib.oidc.core import CodeIDToken
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from joserfc import jwt
-from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.errors import ClaimError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from starlette.concurrency import run_in_threadpool
 
@@ -184,6 +184,9 @@ class Provider:
                 },
             )
             claims.validate(leeway=CLOCK_LEEWAY)
+        except ClaimError as error:
+            reason = f"{error.error} {_error_code(error.claim)}"
+            raise SignInRefused(f"the ID token failed verification ({reason})") from None
         except JoseError as error:
             raise SignInRefused(f"the ID token failed verification ({error.error})") from None
         except ValueError:
@@ -296,14 +299,13 @@ def oidc_router(settings: OidcSettings, public_url: str, pending: PendingSignIns
 async def sign_in_failed(request: Request, refusal: SignInRefused, next_path: str) -> Response:
     """The page for an attempt refused, offering the emailed link; one log line."""
     log.warning("single sign-on refused: %s", refusal.reason)
-    response = await render(
+    # The state cookie is left: it may be another attempt's, and lapses with it.
+    return await render(
         request,
         "oidc/sign_in_failed.html",
         {"sign_in_url": sign_in_page_url(next_path)},
         status_code=refusal.status_code,
     )
-    response.delete_cookie(STATE_COOKIE, path=START_PATH)
-    return response
 
 
 def offered(request: Request, next_path: str) -> str | None:
