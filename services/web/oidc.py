@@ -274,7 +274,7 @@ def oidc_router(settings: OidcSettings, public_url: str, pending: PendingSignIns
         """The verified email of the callback's attempt and where it leads. Raises
         SignInRefused."""
         cookie = request.cookies.get(STATE_COOKIE, "")
-        if not state or not cookie or not secrets.compare_digest(state, cookie):
+        if not state or not secrets.compare_digest(state.encode(), cookie.encode()):
             raise SignInRefused("the state is not this browser's", 400)
         attempt = await run_in_threadpool(pending.finish, state)
         if attempt is None:

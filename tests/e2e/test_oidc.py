@@ -277,6 +277,9 @@ def test_an_unknown_state_is_refused(site: Site) -> None:
     answer = visitor.get("/sign-in/oidc/callback", params={"state": "made-up", "code": "x"})
 
     assert_refused(answer, 400)
+    for state in ("", "é" * 40, "x" * 5000):
+        answer = visitor.get("/sign-in/oidc/callback", params={"state": state, "code": "x"})
+        assert_refused(answer, 400)
 
 
 def test_a_state_from_another_browser_is_refused_and_not_spent(
