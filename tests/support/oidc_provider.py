@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -135,9 +136,12 @@ def s256(code_verifier: str) -> str:
 
 
 @contextmanager
-def running_provider() -> Iterator[Provider]:
-    """The provider on a free port of localhost, requiring a nonce, until the end."""
-    window = Window(oidc_provider_mock.app(require_nonce=True))
+def running_provider(access_token_max_age: timedelta = timedelta(hours=1)) -> Iterator[Provider]:
+    """The provider on a free port of localhost, requiring a nonce, until the end; its
+    tokens expire `access_token_max_age` after they are issued."""
+    window = Window(
+        oidc_provider_mock.app(require_nonce=True, access_token_max_age=access_token_max_age)
+    )
     server = werkzeug.serving.make_server("localhost", 0, window, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
     thread.start()
