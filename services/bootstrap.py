@@ -37,6 +37,7 @@ from services.staff import StaffStore
 from services.supervisor import Background
 from services.throttle import FailedAuthentications
 from services.web.links import SignInLinks
+from services.web.oidc_pending import PendingSignIns
 from services.web.people import PeopleByEmail
 from services.web.session_store import SessionStore
 from services.web.throttling import SignInRequests
@@ -102,6 +103,7 @@ def build_runtime(settings: Settings) -> Runtime:
         sign_in_links=SignInLinks(pool),
         people_by_email=PeopleByEmail(mentoring),
         sign_in_requests=SignInRequests(),
+        oidc_sign_ins=PendingSignIns(pool) if settings.oidc else None,
     )
 
 

@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,6 +28,24 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
 
 
+OIDC_VARIABLES = (
+    "MENTORING_OIDC_ISSUER",
+    "MENTORING_OIDC_CLIENT_ID",
+    "MENTORING_OIDC_CLIENT_SECRET",
+)
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """Single sign-on through an OpenID Connect provider (services.web.oidc): its
+    issuer URL (discovery is at `{issuer}/.well-known/openid-configuration`) and
+    the service's client id and secret there."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
 @dataclass(frozen=True)
 class Settings:
     """The MENTORING_* variables, each read here and nowhere else (README,
@@ -35,7 +53,8 @@ class Settings:
     `temporal_address` None means the dev server (`up`) or DEFAULT_TEMPORAL_ADDRESS.
     `smtp_url` None means mail is written as `.eml` files under `var_dir/mail`;
     `public_url` is where people reach the pages, for the links in mail;
-    `session_idle` and `session_lifetime` bound a signed-in session."""
+    `session_idle` and `session_lifetime` bound a signed-in session; `oidc` None
+    means no single sign-on, only the emailed link."""
 
     database_url: str | None
     cipher_key: str | None
@@ -55,6 +74,7 @@ class Settings:
     public_url: str
     session_idle: timedelta
     session_lifetime: timedelta
+    oidc: OidcSettings | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -84,6 +104,7 @@ class Settings:
             public_url=(env.get("MENTORING_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/"),
             session_idle=_duration(env, "MENTORING_SESSION_IDLE", DEFAULT_SESSION_IDLE),
             session_lifetime=_duration(env, "MENTORING_SESSION_LIFETIME", DEFAULT_SESSION_LIFETIME),
+            oidc=_oidc(env),
         )
 
 
@@ -108,6 +129,19 @@ def _duration(env: Mapping[str, str], name: str, default: timedelta) -> timedelt
         return parse_duration(raw)
     except InvalidValue as error:
         raise ConfigError(f"{name}: {error}") from None
+
+
+def _oidc(env: Mapping[str, str]) -> OidcSettings | None:
+    issuer, client_id, client_secret = (env.get(name) or "" for name in OIDC_VARIABLES)
+    if not (issuer or client_id or client_secret):
+        return None
+    missing = [name for name in OIDC_VARIABLES if not env.get(name)]
+    if missing:
+        others = "the others" if len(missing) == 1 else "the other"
+        raise ConfigError(f"{' and '.join(missing)} must be set with {others} MENTORING_OIDC_*")
+    if not issuer.startswith(("https://", "http://")):
+        raise ConfigError(f"MENTORING_OIDC_ISSUER must be an http(s) URL, not {issuer!r}")
+    return OidcSettings(issuer.rstrip("/"), client_id, client_secret)
 
 
 def database_url_of(settings: Settings) -> str:

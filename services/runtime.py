@@ -20,6 +20,7 @@ from services.idempotency import IdempotencyStore
 from services.staff import StaffAccount, StaffRole, StaffStore
 from services.throttle import FailedAuthentications
 from services.web.links import BOOTSTRAP_LINK_LIFETIME, SignInLinks, sign_in_url
+from services.web.oidc_pending import PendingSignIns
 from services.web.people import PeopleByEmail
 from services.web.session_store import SessionStore
 from services.web.throttling import SignInRequests
@@ -39,6 +40,8 @@ class Runtime:
     sign_in_links: SignInLinks
     people_by_email: PeopleByEmail
     sign_in_requests: SignInRequests
+    # Single sign-on attempts under way; None when OIDC is not configured.
+    oidc_sign_ins: PendingSignIns | None = None
 
     def issue_token(
         self,

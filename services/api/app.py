@@ -30,6 +30,7 @@ from services.api.routes import (
 from services.runtime import Runtime
 from services.web import board, people_pages, signin, surveys
 from services.web.links import keep_link_tokens_out_of
+from services.web.oidc import install_oidc
 
 
 class MentoringApi(FastAPI):
@@ -87,6 +88,7 @@ def create_api() -> MentoringApi:
 def create_app(runtime: Runtime) -> FastAPI:
     app = create_api()
     app.state.runtime = runtime
+    install_oidc(app, runtime)
     # Added last runs first: the request limits guard everything, idempotency sees
     # only requests within them.
     app.add_middleware(

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from services.api.schemas import Email
 from services.mail.transport import MailUndelivered, transport_from
 from services.runtime import Runtime
-from services.web import pages
+from services.web import oidc, pages
 from services.web.csrf import CSRF_FIELD, CsrfRefused, check_csrf
 from services.web.identity import BOOTSTRAP_ADMIN, Identity, identity_for_email
 from services.web.links import LINK_LIFETIME, sign_in_url
@@ -60,7 +60,9 @@ async def landing(request: Request, visitor: SignedInVisitor) -> Response:
 
 @router.get(SIGN_IN_PATH, response_class=HTMLResponse)
 async def sign_in_page(request: Request, next: str | None = None) -> Response:
-    return await render(request, "sign_in.html", {"next": safe_next(next), "email": ""})
+    next_path = safe_next(next)
+    context = {"next": next_path, "email": "", "sso_url": oidc.offered(request, next_path)}
+    return await render(request, "sign_in.html", context)
 
 
 @router.post(SIGN_IN_PATH, response_class=HTMLResponse)
@@ -77,7 +79,12 @@ async def ask_for_link(
     email, next_path = email.strip(), safe_next(next)
     error = email_error(email)
     if error is not None:
-        context = {"next": next_path, "email": email, "errors": {"email": error}}
+        context = {
+            "next": next_path,
+            "email": email,
+            "errors": {"email": error},
+            "sso_url": oidc.offered(request, next_path),
+        }
         return await render(request, "sign_in.html", context, status_code=422)
     address = request.client.host if request.client else "unknown"
     wait = runtime.sign_in_requests.retry_after(address, email)
