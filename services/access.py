@@ -50,6 +50,7 @@ class Action(Enum):
     SEE_SEALED_FIELDS = "see who ended a pairing without blame, and why"
     SET_REMINDERS = "turn a mentee's reminders on or off"
     READ_DELIVERY_LOG = "read which notifications were sent to whom, and when"
+    ERASE_PEOPLE = "erase a mentor or mentee for good (their personal data)"
 
 
 _STAFF: frozenset[Role] = frozenset({"admin", "coordinator"})
@@ -84,6 +85,7 @@ POLICY: Mapping[Action, frozenset[Role]] = MappingProxyType(
         Action.SEE_SEALED_FIELDS: frozenset({"auditor"}),
         Action.SET_REMINDERS: _STAFF | {"mentee"},
         Action.READ_DELIVERY_LOG: _STAFF,
+        Action.ERASE_PEOPLE: frozenset({"admin"}),
     }
 )
 

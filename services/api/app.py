@@ -16,6 +16,7 @@ from services.api.middleware import (
     SecurityHeadersMiddleware,
 )
 from services.api.routes import (
+    erasure,
     health,
     notifications,
     people,
@@ -69,6 +70,7 @@ def create_api() -> MentoringApi:
         reports.router,
         staff.router,
         notifications.router,
+        erasure.router,
     ):
         publish_roles(router)
         app.include_router(router)

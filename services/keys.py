@@ -1,0 +1,189 @@
+"""Per-person keys: crypto-shredding of the personal fields of stored events.
+
+The personal and special-category fields of an event (domain.privacy) are encrypted
+with AES-GCM under a key of the event's originator (the person, or the pair for a
+relationship's pause reasons and survey answers) before the event is stored; the
+rest of the event stays as it was, so ids, states and dates still serve matching,
+timers and counts. The keys are held in `person_keys`, each encrypted with the
+service's own cipher when MENTORING_CIPHER_KEY is set. Destroying a subject's key
+erases their personal fields from every event ever stored: they read as `ERASED`
+(an empty list or object for fields of those types).
+
+An encrypted field is stored as `{"__personal__": subject id, "t": type, "v": data}`;
+a field of the previous release (plain) reads as it was until `mentoring keys
+migrate` re-encrypts it (services.key_migration).
+"""
+
+import base64
+import os
+import threading
+from collections.abc import Iterable
+from typing import Any, Protocol
+from uuid import UUID
+
+import psycopg
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Cipher, Mapper, StoredEvent, Transcoder
+
+from domain.people import ERASED
+from domain.privacy import personal_fields
+
+MARK = "__personal__"
+NONCE_BYTES = 12
+
+PERSON_KEYS_TABLE = """
+CREATE TABLE IF NOT EXISTS person_keys (
+    subject_id uuid PRIMARY KEY,
+    key bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+class Cursors(Protocol):
+    """What eventsourcing's PostgresDatastore offers: a cursor in a transaction."""
+
+    def transaction(self, *, commit: bool = False) -> Any: ...
+
+
+class PersonKeys:
+    """The key table. In memory when no datastore is given (unit tests on POPO)."""
+
+    def __init__(self, datastore: Cursors | None, cipher: Cipher | None) -> None:
+        self.datastore = datastore
+        self.cipher = cipher
+        self._memory: dict[UUID, bytes] = {}
+        self._lock = threading.Lock()
+        if datastore is not None:
+            try:
+                with datastore.transaction(commit=True) as curs:
+                    curs.execute(PERSON_KEYS_TABLE)
+            except psycopg.errors.UniqueViolation:  # created by another process meanwhile
+                pass
+
+    def find(self, subject_id: UUID) -> bytes | None:
+        """The subject's key, or None when it was destroyed (or never made)."""
+        if self.datastore is None:
+            return self._memory.get(subject_id)
+        with self.datastore.transaction() as curs:
+            curs.execute("SELECT key FROM person_keys WHERE subject_id = %s", (subject_id,))
+            row = curs.fetchone()
+        return None if row is None else self._open(bytes(row["key"]))
+
+    def key_for(self, subject_id: UUID) -> bytes | None:
+        """The subject's key, made now if they have none yet; None if it was destroyed
+        (a tombstone row is kept so that an erased subject never gets a new key)."""
+        if self.datastore is None:
+            with self._lock:
+                if subject_id not in self._memory:
+                    self._memory[subject_id] = AESGCM.generate_key(bit_length=256)
+                key = self._memory[subject_id]
+            return key or None
+        new = AESGCM.generate_key(bit_length=256)
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                "INSERT INTO person_keys (subject_id, key) VALUES (%s, %s)"
+                " ON CONFLICT (subject_id) DO NOTHING",
+                (subject_id, self._seal(new)),
+            )
+            curs.execute("SELECT key FROM person_keys WHERE subject_id = %s", (subject_id,))
+            row = curs.fetchone()
+        assert row is not None
+        return self._open(bytes(row["key"])) or None
+
+    def destroy(self, subject_ids: Iterable[UUID]) -> None:
+        """Destroy the subjects' keys for good: an empty key is left in their place."""
+        ids = list(subject_ids)
+        if self.datastore is None:
+            with self._lock:
+                for subject_id in ids:
+                    self._memory[subject_id] = b""
+            return
+        with self.datastore.transaction(commit=True) as curs:
+            for subject_id in ids:
+                curs.execute(
+                    "INSERT INTO person_keys (subject_id, key) VALUES (%s, '')"
+                    " ON CONFLICT (subject_id) DO UPDATE SET key = ''",
+                    (subject_id,),
+                )
+
+    def _seal(self, key: bytes) -> bytes:
+        return self.cipher.encrypt(key) if self.cipher is not None else key
+
+    def _open(self, stored: bytes) -> bytes:
+        if not stored:
+            return b""
+        return self.cipher.decrypt(stored) if self.cipher is not None else stored
+
+
+def erased_value(kind: str) -> Any:
+    """What an erased field reads as, by the type it had."""
+    return {"str": ERASED, "list": [], "dict": {}}.get(kind)
+
+
+class PersonalMapper(Mapper[UUID]):
+    """eventsourcing's Mapper, with the personal fields of each event encrypted under
+    its originator's key (services.keys). `keys` is set by the application once it
+    has a datastore (Mentoring.construct_mapper)."""
+
+    keys: PersonKeys
+
+    def __init__(
+        self,
+        transcoder: Transcoder,
+        compressor: Any = None,
+        cipher: Cipher | None = None,
+    ) -> None:
+        super().__init__(transcoder, compressor=compressor, cipher=cipher)
+        self.keys = PersonKeys(None, cipher)
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        fields = personal_fields(domain_event)
+        if not fields:
+            return super().to_stored_event(domain_event)
+        state = dict(vars(domain_event))
+        subject_id = state["originator_id"]
+        key = self.keys.key_for(subject_id)
+        for field in fields & state.keys():
+            state[field] = seal_value(self.transcoder, key, subject_id, state[field])
+        shadow = object.__new__(type(domain_event))
+        object.__setattr__(shadow, "__dict__", state)
+        return super().to_stored_event(shadow)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        domain_event = super().to_domain_event(stored_event)
+        state = vars(domain_event)
+        sealed = [name for name, value in state.items() if _is_sealed(value)]
+        if sealed:
+            key = self.keys.find(state["originator_id"])
+            for name in sealed:
+                state[name] = open_value(self.transcoder, key, state[name])
+        return domain_event
+
+
+def seal_value(transcoder: Transcoder, key: bytes | None, subject_id: UUID, value: Any) -> Any:
+    """A personal value encrypted under the subject's key (already sealed values and
+    None stay as they are; without a key, the subject is erased: the marker)."""
+    if value is None or _is_sealed(value):
+        return value
+    kind = type(value).__name__
+    if key is None:
+        return erased_value(kind)
+    nonce = os.urandom(NONCE_BYTES)
+    data = nonce + AESGCM(key).encrypt(nonce, transcoder.encode(value), subject_id.bytes)
+    return {MARK: str(subject_id), "t": kind, "v": base64.b64encode(data).decode()}
+
+
+def open_value(transcoder: Transcoder, key: bytes | None, sealed: dict[str, Any]) -> Any:
+    """The value of a sealed field, or the erased marker once its key is gone."""
+    if not key:
+        return erased_value(sealed["t"])
+    data = base64.b64decode(sealed["v"])
+    subject_id = UUID(sealed[MARK])
+    plain = AESGCM(key).decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], subject_id.bytes)
+    return transcoder.decode(plain)
+
+
+def _is_sealed(value: object) -> bool:
+    return isinstance(value, dict) and MARK in value and len(value) == 3
