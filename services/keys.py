@@ -154,7 +154,7 @@ class PersonalMapper(Mapper[UUID]):
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
         state = vars(domain_event)
-        sealed = [name for name, value in state.items() if _is_sealed(value)]
+        sealed = [name for name, value in state.items() if is_sealed(value)]
         if sealed:
             key = self.keys.find(state["originator_id"])
             for name in sealed:
@@ -165,7 +165,7 @@ class PersonalMapper(Mapper[UUID]):
 def seal_value(transcoder: Transcoder, key: bytes | None, subject_id: UUID, value: Any) -> Any:
     """A personal value encrypted under the subject's key (already sealed values and
     None stay as they are; without a key, the subject is erased: the marker)."""
-    if value is None or _is_sealed(value):
+    if value is None or is_sealed(value):
         return value
     kind = type(value).__name__
     if key is None:
@@ -185,5 +185,5 @@ def open_value(transcoder: Transcoder, key: bytes | None, sealed: dict[str, Any]
     return transcoder.decode(plain)
 
 
-def _is_sealed(value: object) -> bool:
+def is_sealed(value: object) -> bool:
     return isinstance(value, dict) and MARK in value and len(value) == 3
