@@ -40,7 +40,9 @@ def people(database_url: str) -> dict[UUID, tuple[Any, ...]]:
 
 
 def stored_states(database_url: str) -> bytes:
-    return b"".join(bytes(row[0]) for row in rows(database_url, "SELECT state FROM mentoring_events"))
+    return b"".join(
+        bytes(row[0]) for row in rows(database_url, "SELECT state FROM mentoring_events")
+    )
 
 
 def test_keys_migrate_seals_the_previous_releases_personal_fields(
