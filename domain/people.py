@@ -9,7 +9,7 @@ from eventsourcing.domain import Aggregate, event
 from domain import bounds
 from domain.actors import Actor
 from domain.errors import DomainError, InvalidValue, NotEligible
-from domain.privacy import Classified
+from domain.privacy import ERASED, Classified
 
 
 class Mentor(Aggregate):
@@ -334,9 +334,6 @@ class Mentee(Aggregate):
     @event(Erased)
     def _erased(self, reason: str, subject_ids: list[UUID], actor: Actor) -> None:
         erase_profile(self)
-
-
-ERASED = "erased"
 
 
 def erase_profile(person: Mentor | Mentee) -> None:

@@ -6,6 +6,8 @@ Events read after the erasure already show the person as erased (their key is
 gone: services.keys), so this only reaches rows written before it:
 - `reporting.mentor_profiles`: name, email and interests;
 - `reporting.relationship_pauses`: the reasons of the pauses of their pairs;
+- `reporting.relationships`: their pairs' match rationales (which quote the
+  mentee's interests and objectives);
 - `reporting.equity_mentees` and `reporting.equity_pairs`: the mentee's id is
   replaced by a new random one, the same in both tables, so every equity count stays
   as it was while nothing links those demographics to the person any more.
@@ -17,7 +19,8 @@ from uuid import uuid4
 
 from psycopg import Cursor
 
-from domain.people import ERASED, Mentee, Mentor
+from domain.people import Mentee, Mentor
+from domain.privacy import ERASED
 from projections.events import topics
 from projections.view import Positioned, ReportingProjection, ReportingView
 
@@ -41,6 +44,10 @@ class ErasureProjection(ReportingProjection):
             )
             curs.execute(
                 "DELETE FROM reporting.relationship_pauses WHERE id = ANY(%s)",
+                (list(event.subject_ids),),
+            )
+            curs.execute(
+                "UPDATE reporting.relationships SET rationale = NULL WHERE id = ANY(%s)",
                 (list(event.subject_ids),),
             )
             if isinstance(event, Mentee.Erased):

@@ -12,6 +12,7 @@ the embedded default. The reporting tables are the `erasure` projection's
 
 import json
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ from psycopg_pool import ConnectionPool
 
 from domain.actors import Actor
 from domain.errors import DomainError
-from domain.people import ERASED, Mentee, Mentor
+from domain.people import Mentee, Mentor
+from domain.privacy import ERASED
 from domain.relationship import Relationship
 from services.application import Mentoring, Saved
 from services.errors import NotFound
@@ -93,10 +95,22 @@ def erase_person(
     mentoring.keys.destroy(subject_ids)
     person.erase(reason, subject_ids, actor)
     saved: Saved[Mentor | Mentee] = Saved(person, mentoring._save(person))
+    forget_cached(mentoring, subject_ids[1:])
     scrub_tables(pool, mentoring.mapper.cipher, person_id, found)
     if mail_directory is not None:
         scrub_mail_files(mail_directory, found)
     return saved
+
+
+def forget_cached(mentoring: Mentoring, aggregate_ids: Iterable[UUID]) -> None:
+    """Drop aggregates read before their keys were destroyed from this process's
+    aggregate cache: read again, they show what is left."""
+    cache = mentoring.repository.cache
+    if cache is None:
+        return
+    for aggregate_id in aggregate_ids:
+        with suppress(KeyError):
+            cache.get(aggregate_id, evict=True)
 
 
 def scrub_tables(

@@ -26,8 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Cipher, Mapper, StoredEvent, Transcoder
 
-from domain.people import ERASED
-from domain.privacy import personal_fields
+from domain.privacy import ERASED, personal_fields
 
 MARK = "__personal__"
 NONCE_BYTES = 12

@@ -2,7 +2,7 @@
 stored under the person's key, read back, and read as erased once it is destroyed."""
 
 from domain.errors import DomainError
-from domain.people import ERASED
+from domain.privacy import ERASED
 from services.application import Mentoring
 from services.keys import MARK, PersonalMapper
 from services.persistence import popo_env

@@ -10,13 +10,13 @@ from domain.people import Mentor
 from services.access import Action
 from services.api.answers import Answer, Position, Timestamp
 from services.api.deps import RuntimeDep, require
-from services.api.problems import COMMAND
+from services.api.problems import AUTHENTICATED, COMMAND
 from services.api.schemas import Body
 from services.auth import Principal
 from services.erasure import erase_person
 from services.mail.transport import mail_directory
 
-router = APIRouter(tags=["people"])
+router = APIRouter(tags=["people"], responses=AUTHENTICATED)
 
 Eraser = Annotated[Principal, Depends(require(Action.ERASE_PEOPLE))]
 
@@ -38,7 +38,12 @@ class Erased(Answer):
     position: Position
 
 
-@router.post("/v1/people/{person_id}/erase", response_model=Erased, responses=COMMAND)
+@router.post(
+    "/v1/people/{person_id}/erase",
+    response_model=Erased,
+    responses=COMMAND,
+    summary="Erase a mentor or mentee for good",
+)
 def erase(
     person_id: UUID, body: ErasureIn, principal: Eraser, runtime: RuntimeDep
 ) -> dict[str, Any]:
