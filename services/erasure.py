@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -26,6 +27,7 @@ from domain.errors import DomainError
 from domain.people import Mentee, Mentor
 from domain.privacy import ERASED
 from domain.relationship import Relationship
+from domain.scheme import Scheme
 from services.application import Mentoring, Saved
 from services.errors import NotFound
 
@@ -113,47 +115,127 @@ def forget_cached(mentoring: Mentoring, aggregate_ids: Iterable[UUID]) -> None:
             cache.get(aggregate_id, evict=True)
 
 
+def expired_people(mentoring: Mentoring, now: datetime) -> list[tuple[UUID, Scheme]]:
+    """Who the retention rule has come due for at `now`, with their scheme: people
+    not yet erased, in a scheme with `retention_after_end`, who had relationships,
+    none of them open, the last ended longer ago than that. Reads every record:
+    it runs once a day."""
+    schemes = {scheme.id: scheme for _, scheme in mentoring.all_of(Scheme) if scheme.retention()}
+    if not schemes:
+        return []
+    ended: dict[UUID, list[datetime | None]] = {}
+    for _, relationship in mentoring.all_of(Relationship):
+        if relationship.scheme_id not in schemes:
+            continue
+        end = None if relationship.is_open else relationship.ended_at or relationship.modified_on
+        for person_id in (relationship.mentee_id, relationship.mentor_id):
+            if person_id is not None:
+                ended.setdefault(person_id, []).append(end)
+    due = []
+    people: list[Mentor | Mentee] = [person for _, person in mentoring.all_of(Mentor)]
+    people += [person for _, person in mentoring.all_of(Mentee)]
+    for person in people:
+        ends = ended.get(person.id)
+        if person.erased or not ends or None in ends:
+            continue
+        scheme = schemes[person.scheme_id]
+        retention = scheme.retention()
+        assert retention is not None
+        if max(e for e in ends if e is not None) + retention <= now:
+            due.append((person.id, scheme))
+    return due
+
+
+def erase_expired(
+    mentoring: Mentoring, pool: ConnectionPool, now: datetime, mail: Path | None = None
+) -> int:
+    """Erase everyone the retention rule has come due for at `now`, as the system's
+    act under that rule; how many. Someone whose relationship opened meanwhile is
+    left for another day."""
+    erased = 0
+    for person_id, scheme in expired_people(mentoring, now):
+        reason = f"{RETENTION_RULE} {scheme.retention_after_end}"
+        try:
+            erase_person(
+                mentoring,
+                pool,
+                person_id,
+                reason,
+                Actor.system(RETENTION_RULE),
+                mail_directory=mail,
+            )
+        except DomainError:
+            continue
+        erased += 1
+    return erased
+
+
 def scrub_tables(
     pool: ConnectionPool, cipher: Cipher | None, person_id: UUID, found: PersonalValues
 ) -> None:
-    """Remove the person's details from the tables beside the event store."""
+    """Remove the person's details from the tables beside the event store (those
+    this database has: a worker's may lack the API's)."""
     with pool.connection() as connection, connection.transaction():
-        rows = connection.execute(
-            "SELECT token_hash, key, body FROM mentoring_idempotency WHERE body IS NOT NULL"
-        ).fetchall()
-        for token_hash, key, stored in rows:
-            body = bytes(stored)
-            plain = cipher.decrypt(body) if cipher is not None else body
-            if str(person_id).encode() not in plain:
-                continue
-            scrubbed = _replace_all(plain, found.values)
-            connection.execute(
-                "UPDATE mentoring_idempotency SET body = %s WHERE token_hash = %s AND key = %s",
-                (cipher.encrypt(scrubbed) if cipher is not None else scrubbed, token_hash, key),
+        present = {
+            name
+            for (name,) in connection.execute(
+                "SELECT table_name::text FROM information_schema.tables"
+                " WHERE table_schema = current_schema()"
             )
+        }
+        if "mentoring_idempotency" in present:
+            _scrub_stored_responses(connection, cipher, person_id, found)
+        statements = {
+            "web_sign_in_links": (
+                "DELETE FROM web_sign_in_links WHERE lower(email) = lower(%s)",
+                (found.email,),
+            ),
+            "web_sessions": (
+                "UPDATE web_sessions SET ended_at = now()"
+                " WHERE subject_id = %s AND ended_at IS NULL",
+                (person_id,),
+            ),
+            "mentoring_tokens": (
+                "UPDATE mentoring_tokens SET label = %s,"
+                " revoked_at = coalesce(revoked_at, now()) WHERE subject_id = %s",
+                (ERASED, person_id),
+            ),
+            "staff_accounts": (
+                "UPDATE staff_accounts SET name = %s, email = %s || id::text, active = false"
+                " WHERE lower(email) = lower(%s)",
+                (ERASED, "erased-", found.email),
+            ),
+        }
+        for table, (statement, parameters) in statements.items():
+            if table in present:
+                connection.execute(statement, parameters)
+        if "notification_deliveries" in present:
+            for value in found.values:
+                connection.execute(
+                    "UPDATE notification_deliveries SET last_error = replace(last_error, %s, %s)"
+                    " WHERE recipient_id = %s AND last_error IS NOT NULL",
+                    (value, ERASED, person_id),
+                )
+
+
+def _scrub_stored_responses(
+    connection: Any, cipher: Cipher | None, person_id: UUID, found: PersonalValues
+) -> None:
+    """The idempotency store's responses about the person, with their values replaced
+    (a replayed request answers as the record reads now)."""
+    rows = connection.execute(
+        "SELECT token_hash, key, body FROM mentoring_idempotency WHERE body IS NOT NULL"
+    ).fetchall()
+    for token_hash, key, stored in rows:
+        body = bytes(stored)
+        plain = cipher.decrypt(body) if cipher is not None else body
+        if str(person_id).encode() not in plain:
+            continue
+        scrubbed = _replace_all(plain, found.values)
         connection.execute(
-            "DELETE FROM web_sign_in_links WHERE lower(email) = lower(%s)", (found.email,)
+            "UPDATE mentoring_idempotency SET body = %s WHERE token_hash = %s AND key = %s",
+            (cipher.encrypt(scrubbed) if cipher is not None else scrubbed, token_hash, key),
         )
-        connection.execute(
-            "UPDATE web_sessions SET ended_at = now() WHERE subject_id = %s AND ended_at IS NULL",
-            (person_id,),
-        )
-        connection.execute(
-            "UPDATE mentoring_tokens SET label = %s, revoked_at = coalesce(revoked_at, now())"
-            " WHERE subject_id = %s",
-            (ERASED, person_id),
-        )
-        connection.execute(
-            "UPDATE staff_accounts SET name = %s, email = %s || id::text, active = false"
-            " WHERE lower(email) = lower(%s)",
-            (ERASED, "erased-", found.email),
-        )
-        for value in found.values:
-            connection.execute(
-                "UPDATE notification_deliveries SET last_error = replace(last_error, %s, %s)"
-                " WHERE recipient_id = %s AND last_error IS NOT NULL",
-                (value, ERASED, person_id),
-            )
 
 
 def scrub_mail_files(directory: Path, found: PersonalValues) -> int:

@@ -8,6 +8,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from workflows.activities import RelationshipActivities
+from workflows.retention import RetentionActivities, RetentionWorkflow
 from workflows.workflow import RelationshipWorkflow
 
 # Activities are short database transactions, each on a thread of its own: the
@@ -23,14 +24,16 @@ async def run_worker(
     *,
     task_queue: str,
     max_concurrent_activities: int = MAX_CONCURRENT_ACTIVITIES,
+    retention: RetentionActivities | None = None,
 ) -> None:
-    """Run workflows and `activities` on `task_queue` until `stop` is set."""
+    """Run workflows and `activities` on `task_queue` until `stop` is set; with
+    `retention`, the retention workflow (workflows.retention) too."""
     with ThreadPoolExecutor(max_workers=max_concurrent_activities) as executor:
         worker = Worker(
             client,
             task_queue=task_queue,
-            workflows=[RelationshipWorkflow],
-            activities=activities.all(),
+            workflows=[RelationshipWorkflow, RetentionWorkflow],
+            activities=activities.all() + (retention.all() if retention else []),
             activity_executor=executor,
             max_concurrent_activities=max_concurrent_activities,
             # Let activities under way finish: cancelling a thread mid-query
