@@ -278,3 +278,16 @@ def test_erasing_someone_unknown_is_not_found_and_bad_input_is_refused(api: Api)
     assert erased["kind"] == "mentor"
     directory = api.ok_list(api.admin.get("/v1/mentors", params={"scheme_id": scheme["id"]}))
     assert [(m["name"], m.get("email")) for m in directory] == [("erased", "erased")]
+
+
+def test_the_retention_setting_goes_through_the_scheme_settings_api(api: Api) -> None:
+    scheme = api.scheme(retention_after_end="P6Y")
+    assert scheme["retention_after_end"] == "P6Y"
+    path = f"/v1/schemes/{scheme['id']}"
+    changed = api.ok(api.admin.patch(path, json={"retention_after_end": "P18M"}))
+    assert changed["retention_after_end"] == "P18M"
+    refused = api.admin.patch(path, json={"retention_after_end": "six years"})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert api.ok(api.admin.get(path))["retention_after_end"] == "P18M"
+    assert api.scheme()["retention_after_end"] is None
