@@ -23,13 +23,25 @@ from uuid import UUID
 
 import psycopg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import DomainEventProtocol, Snapshot
 from eventsourcing.persistence import Cipher, Mapper, StoredEvent, Transcoder
+from eventsourcing.utils import resolve_topic
 
+from domain.people import Mentee, Mentor
 from domain.privacy import ERASED, personal_fields
+from domain.relationship import Relationship
 
 MARK = "__personal__"
 NONCE_BYTES = 12
+
+# The attributes of each aggregate that a snapshot of it holds personal data in, and
+# the type their erased value takes ("none": None, so that a pause reason or a
+# rationale reads as absent).
+SNAPSHOT_PERSONAL: dict[type, dict[str, str]] = {
+    Mentor: {"name": "str", "email": "str"},
+    Mentee: {"name": "str", "email": "str", "objectives": "list", "demographics": "none"},
+    Relationship: {"rationale": "none", "pause_reason": "none"},
+}
 
 PERSON_KEYS_TABLE = """
 CREATE TABLE IF NOT EXISTS person_keys (
@@ -138,6 +150,8 @@ class PersonalMapper(Mapper[UUID]):
         self.keys = PersonKeys(None, cipher)
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        if isinstance(domain_event, Snapshot):
+            return self._snapshot_to_stored(domain_event)
         fields = personal_fields(domain_event)
         if not fields:
             return super().to_stored_event(domain_event)
@@ -146,27 +160,57 @@ class PersonalMapper(Mapper[UUID]):
         key = self.keys.key_for(subject_id)
         for field in fields & state.keys():
             state[field] = seal_value(self.transcoder, key, subject_id, state[field])
-        shadow = object.__new__(type(domain_event))
-        object.__setattr__(shadow, "__dict__", state)
-        return super().to_stored_event(shadow)
+        return super().to_stored_event(_with_state(domain_event, state))
+
+    def _snapshot_to_stored(self, snapshot: Snapshot) -> StoredEvent:
+        """A snapshot with the personal attributes of its aggregate sealed."""
+        personal = SNAPSHOT_PERSONAL.get(resolve_topic(snapshot.topic), {})
+        state = dict(vars(snapshot))
+        aggregate = dict(state["state"])
+        subject_id = state["originator_id"]
+        if personal.keys() & aggregate.keys():
+            key = self.keys.key_for(subject_id)
+            for name, kind in personal.items():
+                if name in aggregate:
+                    aggregate[name] = seal_value(
+                        self.transcoder, key, subject_id, aggregate[name], kind
+                    )
+        state["state"] = aggregate
+        return super().to_stored_event(_with_state(snapshot, state))
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
         state = vars(domain_event)
-        sealed = [name for name, value in state.items() if is_sealed(value)]
+        inner = state.get("state") if isinstance(domain_event, Snapshot) else None
+        containers = [state] + ([inner] if isinstance(inner, dict) else [])
+        sealed = [(c, name) for c in containers for name, value in c.items() if is_sealed(value)]
         if sealed:
             key = self.keys.find(state["originator_id"])
-            for name in sealed:
-                state[name] = open_value(self.transcoder, key, state[name])
+            for container, name in sealed:
+                container[name] = open_value(self.transcoder, key, container[name])
         return domain_event
 
 
-def seal_value(transcoder: Transcoder, key: bytes | None, subject_id: UUID, value: Any) -> Any:
+def _with_state(domain_event: Any, state: dict[str, Any]) -> Any:
+    """An event of the same class with another state, to encode."""
+    shadow = object.__new__(type(domain_event))
+    object.__setattr__(shadow, "__dict__", state)
+    return shadow
+
+
+def seal_value(
+    transcoder: Transcoder,
+    key: bytes | None,
+    subject_id: UUID,
+    value: Any,
+    kind: str | None = None,
+) -> Any:
     """A personal value encrypted under the subject's key (already sealed values and
-    None stay as they are; without a key, the subject is erased: the marker)."""
+    None stay as they are; without a key, the subject is erased: the marker). `kind`
+    names the type of its erased value (by default, the value's own type)."""
     if value is None or is_sealed(value):
         return value
-    kind = type(value).__name__
+    kind = kind or type(value).__name__
     if key is None:
         return erased_value(kind)
     nonce = os.urandom(NONCE_BYTES)

@@ -57,3 +57,36 @@ def test_erasing_records_who_and_refuses_an_open_relationship() -> None:
         assert "open relationship" in str(error)
     else:
         raise AssertionError("erased with an open request")
+
+
+def test_snapshots_hold_personal_attributes_under_the_same_keys() -> None:
+    app = Mentoring(env=popo_env() | {"IS_SNAPSHOTTING_ENABLED": "y"})
+    scheme_id = app.create_scheme({"name": "S", "matching_model": "assigned"}, STAFF).aggregate.id
+    profile = {
+        "scheme_id": scheme_id,
+        "cohort": "",
+        "name": "Dr Snapshot Person",
+        "email": "snap@nhs.example",
+        "grade": "CT1",
+        "specialty": "cardiology",
+        "specialty_decided": True,
+        "institution": "B",
+        "interests": [],
+        "objectives": ["a private aim"],
+        "line_manager_ids": [],
+        "demographics": {"sex": "female"},
+    }
+    mentee_id = app.register_mentee(profile, STAFF).aggregate.id
+    app.take_snapshot(mentee_id)
+    assert app.snapshots is not None
+    stored = b"".join(s.state for s in app.snapshots.recorder.select_events(mentee_id))
+    assert stored and b"Dr Snapshot Person" not in stored and b"private aim" not in stored
+    assert b"cardiology" in stored
+    assert app.get_mentee(mentee_id).objectives == ["a private aim"]
+
+    app.keys.destroy([mentee_id])
+    (snapshot,) = app.snapshots.get(mentee_id)
+    erased = snapshot.state  # type: ignore[attr-defined]
+    assert (erased["name"], erased["email"], erased["objectives"]) == (ERASED, ERASED, [])
+    assert erased["demographics"] is None
+    assert app.get_mentee(mentee_id).name == ERASED
