@@ -86,6 +86,10 @@ class Mentoring(Application[UUID]):
         self.keys = mapper.keys
         return mapper
 
+    def close(self) -> None:
+        self.keys.close()
+        super().close()
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(ActorAsDict())

@@ -11,6 +11,7 @@ the embedded default. The reporting tables are the `erasure` projection's
 """
 
 import json
+import time
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -93,8 +94,10 @@ def erase_person(
         raise DomainError("the person has an open relationship; end it before erasing them")
     found = personal_values(person)
     subject_ids = [person_id] + [relationship.id for relationship in relationships]
-    # Keys first: if saving the record fails, erasing again records it.
+    # Keys first: if saving the record fails, erasing again records it. Then wait
+    # until no process still holds a key it read (services.keys.KEY_CACHE_SECONDS).
     mentoring.keys.destroy(subject_ids)
+    time.sleep(mentoring.keys.cache_seconds)
     person.erase(reason, subject_ids, actor)
     saved: Saved[Mentor | Mentee] = Saved(person, mentoring._save(person))
     forget_cached(mentoring, subject_ids[1:])

@@ -17,8 +17,9 @@ migrate` re-encrypts it (services.key_migration).
 import base64
 import os
 import threading
+import time
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 import psycopg
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import DomainEventProtocol, Snapshot
 from eventsourcing.persistence import Cipher, Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import resolve_topic
+from psycopg_pool import ConnectionPool
 
 from domain.people import Mentee, Mentor
 from domain.privacy import ERASED, personal_fields
@@ -52,72 +54,125 @@ CREATE TABLE IF NOT EXISTS person_keys (
 """
 
 
-class Cursors(Protocol):
-    """What eventsourcing's PostgresDatastore offers: a cursor in a transaction."""
+class Datastore(Protocol):
+    """What eventsourcing's PostgresDatastore offers: its connection pool, whose
+    settings the key table's own pool takes."""
 
-    def transaction(self, *, commit: bool = False) -> Any: ...
+    pool: ConnectionPool[Any]
+
+
+# How long a process may go on using a key it read: an erasure waits this long
+# between destroying the keys and recording the erasure (services.erasure), so that
+# no process reads the person's data with a key it had already read once the
+# erasure is recorded. A destroyed key is remembered for good.
+KEY_CACHE_SECONDS = 1.0
+KEY_CACHE_SIZE = 100_000
 
 
 class PersonKeys:
-    """The key table. In memory when no datastore is given (unit tests on POPO)."""
+    """The key table. In memory when no datastore is given (unit tests on POPO).
+    Keys read are kept for KEY_CACHE_SECONDS."""
 
-    def __init__(self, datastore: Cursors | None, cipher: Cipher | None) -> None:
-        self.datastore = datastore
+    cache_seconds = KEY_CACHE_SECONDS
+
+    def __init__(self, datastore: Datastore | None, cipher: Cipher | None) -> None:
         self.cipher = cipher
         self._memory: dict[UUID, bytes] = {}
         self._lock = threading.Lock()
+        self._cache: dict[UUID, tuple[float, bytes]] = {}
+        # A pool of its own: a key is looked up while the event store's reader may
+        # hold its connection, and sharing that pool could leave every reader
+        # waiting for a second connection.
+        self.pool: ConnectionPool[Any] | None = None
         if datastore is not None:
+            self.pool = ConnectionPool(
+                kwargs=dict(cast(dict[str, Any], datastore.pool.kwargs)) | {"autocommit": True},
+                min_size=0,
+                max_size=4,
+                open=True,
+            )
             try:
-                with datastore.transaction(commit=True) as curs:
-                    curs.execute(PERSON_KEYS_TABLE)
+                with self.pool.connection() as connection:
+                    connection.execute(PERSON_KEYS_TABLE)
             except psycopg.errors.UniqueViolation:  # created by another process meanwhile
                 pass
 
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
     def find(self, subject_id: UUID) -> bytes | None:
         """The subject's key, or None when it was destroyed (or never made)."""
-        if self.datastore is None:
+        if self.pool is None:
             return self._memory.get(subject_id)
-        with self.datastore.transaction() as curs:
-            curs.execute("SELECT key FROM person_keys WHERE subject_id = %s", (subject_id,))
-            row = curs.fetchone()
-        return None if row is None else self._open(bytes(row["key"]))
+        cached = self._cached(subject_id)
+        if cached is not None:
+            return cached
+        with self.pool.connection() as connection:
+            row = connection.execute(
+                "SELECT key FROM person_keys WHERE subject_id = %s", (subject_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        return self._remember(subject_id, self._open(bytes(row["key"])))
 
     def key_for(self, subject_id: UUID) -> bytes | None:
         """The subject's key, made now if they have none yet; None if it was destroyed
         (a tombstone row is kept so that an erased subject never gets a new key)."""
-        if self.datastore is None:
+        if self.pool is None:
             with self._lock:
                 if subject_id not in self._memory:
                     self._memory[subject_id] = AESGCM.generate_key(bit_length=256)
                 key = self._memory[subject_id]
             return key or None
+        cached = self._cached(subject_id)
+        if cached is not None:
+            return cached or None
         new = AESGCM.generate_key(bit_length=256)
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(
+        with self.pool.connection() as connection:
+            connection.execute(
                 "INSERT INTO person_keys (subject_id, key) VALUES (%s, %s)"
                 " ON CONFLICT (subject_id) DO NOTHING",
                 (subject_id, self._seal(new)),
             )
-            curs.execute("SELECT key FROM person_keys WHERE subject_id = %s", (subject_id,))
-            row = curs.fetchone()
+            row = connection.execute(
+                "SELECT key FROM person_keys WHERE subject_id = %s", (subject_id,)
+            ).fetchone()
         assert row is not None
-        return self._open(bytes(row["key"])) or None
+        return self._remember(subject_id, self._open(bytes(row["key"]))) or None
 
     def destroy(self, subject_ids: Iterable[UUID]) -> None:
         """Destroy the subjects' keys for good: an empty key is left in their place."""
         ids = list(subject_ids)
-        if self.datastore is None:
-            with self._lock:
-                for subject_id in ids:
-                    self._memory[subject_id] = b""
-            return
-        with self.datastore.transaction(commit=True) as curs:
+        with self._lock:
             for subject_id in ids:
-                curs.execute(
+                self._memory[subject_id] = b""
+                self._cache[subject_id] = (float("inf"), b"")
+        if self.pool is None:
+            return
+        with self.pool.connection() as connection, connection.transaction():
+            for subject_id in ids:
+                connection.execute(
                     "INSERT INTO person_keys (subject_id, key) VALUES (%s, '')"
                     " ON CONFLICT (subject_id) DO UPDATE SET key = ''",
                     (subject_id,),
                 )
+
+    def _cached(self, subject_id: UUID) -> bytes | None:
+        with self._lock:
+            entry = self._cache.get(subject_id)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def _remember(self, subject_id: UUID, key: bytes) -> bytes:
+        """Keep a key read for KEY_CACHE_SECONDS (an empty, destroyed one for good)."""
+        until = float("inf") if not key else time.monotonic() + self.cache_seconds
+        with self._lock:
+            if len(self._cache) >= KEY_CACHE_SIZE:
+                self._cache = {k: v for k, v in self._cache.items() if not v[1]}
+            self._cache[subject_id] = (until, key)
+        return key
 
     def _seal(self, key: bytes) -> bytes:
         return self.cipher.encrypt(key) if self.cipher is not None else key
