@@ -19,6 +19,28 @@ _DURATION = re.compile(
 )
 
 
+_CALENDAR = re.compile(
+    r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?P<rest>(?:\d+[WD])*(?:T.*)?)$"
+)
+DAYS_IN_YEAR = 365.2425
+
+
+def parse_retention(text: str) -> timedelta:
+    """A retention period: an ISO 8601 duration that may also count years and months
+    (`P6Y`, `P18M`, `P1Y6M`), a year taken as 365.2425 days and a month as a twelfth
+    of that, rounded to whole days; or any duration parse_duration accepts. Raises
+    InvalidValue likewise."""
+    match = _CALENDAR.match(text.strip().upper()) if isinstance(text, str) else None
+    if match is None or not (match["years"] or match["months"]):
+        return parse_duration(text)
+    years = int(match["years"] or 0) + int(match["months"] or 0) / 12
+    rest = parse_duration("P" + match["rest"]) if match["rest"] else timedelta(0)
+    duration = timedelta(days=round(years * DAYS_IN_YEAR)) + rest
+    if duration <= timedelta(0) or duration > LONGEST_DURATION:
+        raise InvalidValue(f"{text!r} must be longer than zero and at most 100 years")
+    return duration
+
+
 def parse_duration(text: str) -> timedelta:
     """Parse an ISO 8601 duration of weeks, days, hours, minutes and seconds.
 

@@ -9,7 +9,7 @@ from eventsourcing.domain import Aggregate, event
 from domain import bounds
 from domain.actors import Actor
 from domain.errors import DomainError, InvalidValue, NotEligible
-from domain.privacy import Classified
+from domain.privacy import ERASED, Classified
 
 
 class Mentor(Aggregate):
@@ -18,6 +18,7 @@ class Mentor(Aggregate):
     whether they are sent reminders (never invitations: those always go)."""
 
     reminders: bool = True  # until they turn them off (and for records from before)
+    erased: bool = False
 
     class Event(Aggregate.Event, Classified):
         """Every event of a mentor."""
@@ -64,6 +65,15 @@ class Mentor(Aggregate):
         actor: Actor
 
         SEALED_FIELDS = frozenset({"actor"})
+
+    class Erased(Event):
+        """The person's key was destroyed (services.keys): who erased them, when and
+        under what reason or rule. `subject_ids`: every key destroyed (theirs and
+        their relationships'). Holds no personal data."""
+
+        reason: str
+        subject_ids: list[UUID]
+        actor: Actor
 
     @event(Registered)
     def __init__(
@@ -171,6 +181,19 @@ class Mentor(Aggregate):
     def _place_released(self, relationship_id: UUID, actor: Actor) -> None:
         self.relationship_ids.remove(relationship_id)
 
+    def erase(self, reason: str, subject_ids: list[UUID], actor: Actor) -> None:
+        """Record the erasure (once). Raises DomainError while the person has an
+        open relationship: it must be ended first."""
+        if self.erased:
+            return
+        if self.relationship_ids:
+            raise DomainError("the person has an open relationship; end it before erasing them")
+        self._erased(reason=reason, subject_ids=subject_ids, actor=actor)
+
+    @event(Erased)
+    def _erased(self, reason: str, subject_ids: list[UUID], actor: Actor) -> None:
+        erase_profile(self)
+
 
 class Mentee(Aggregate):
     """A mentee in one scheme and cohort. Holds at most one open request, and
@@ -178,6 +201,7 @@ class Mentee(Aggregate):
     `reminders`: whether they are sent reminders."""
 
     reminders: bool = True  # until they turn them off (and for records from before)
+    erased: bool = False
 
     class Event(Aggregate.Event, Classified):
         """Every event of a mentee."""
@@ -219,6 +243,15 @@ class Mentee(Aggregate):
 
     class RemindersChanged(Event):
         reminders: bool
+        actor: Actor
+
+    class Erased(Event):
+        """The person's key was destroyed (services.keys): who erased them, when and
+        under what reason or rule. `subject_ids`: every key destroyed (theirs and
+        their relationships'). Holds no personal data."""
+
+        reason: str
+        subject_ids: list[UUID]
         actor: Actor
 
     @event(Registered)
@@ -288,3 +321,27 @@ class Mentee(Aggregate):
     @event(RemindersChanged)
     def _reminders_changed(self, reminders: bool, actor: Actor) -> None:
         self.reminders = reminders
+
+    def erase(self, reason: str, subject_ids: list[UUID], actor: Actor) -> None:
+        """Record the erasure (once). Raises DomainError while the person has an
+        open relationship: it must be ended first."""
+        if self.erased:
+            return
+        if self.open_relationship_id is not None:
+            raise DomainError("the person has an open relationship; end it before erasing them")
+        self._erased(reason=reason, subject_ids=subject_ids, actor=actor)
+
+    @event(Erased)
+    def _erased(self, reason: str, subject_ids: list[UUID], actor: Actor) -> None:
+        erase_profile(self)
+
+
+def erase_profile(person: Mentor | Mentee) -> None:
+    """What an erased person's record reads as: the personal fields as services.keys
+    reads them once the key is gone."""
+    person.erased = True
+    person.name = ERASED
+    person.email = ERASED
+    if isinstance(person, Mentee):
+        person.objectives = []
+        person.demographics = {}

@@ -8,6 +8,10 @@ classification through `personal_fields` and `sealed_fields`.
 
 from typing import ClassVar
 
+# What a personal field reads as once its person is erased (services.keys): text
+# fields read so, lists and objects read empty.
+ERASED = "erased"
+
 
 class Classified:
     """The classification of an event class's fields, by field name.

@@ -17,7 +17,7 @@ from domain import bounds
 from domain.actors import Actor
 from domain.durations import parse_duration
 from domain.errors import InvalidValue, NotEligible, TransitionRefused
-from domain.privacy import Classified
+from domain.privacy import ERASED, Classified
 from domain.scheme import SurveyQuestion, questions_for
 from domain.timers import STALL_STATES
 from domain.vocabulary import (
@@ -61,16 +61,23 @@ class Relationship(Aggregate):
         actor: Actor
 
     class MentorInvited(Event):
+        """The rationale quotes what the mentee wrote that matched: personal."""
+
         mentor_id: UUID
         rationale: dict[str, Any] | None
         actor: Actor
+
+        PERSONAL_FIELDS = frozenset({"rationale"})
 
     class Matched(Event):
-        """A mentor matched without an invitation (the scheme needs no acceptance)."""
+        """A mentor matched without an invitation (the scheme needs no acceptance).
+        The rationale is personal, as the invitation's."""
 
         mentor_id: UUID
         rationale: dict[str, Any] | None
         actor: Actor
+
+        PERSONAL_FIELDS = frozenset({"rationale"})
 
     class InvitationAccepted(Event):
         actor: Actor
@@ -260,7 +267,7 @@ class Relationship(Aggregate):
     ) -> None:
         self.state = State.MENTOR_INVITED
         self.mentor_id = mentor_id
-        self.rationale = rationale
+        self.rationale = rationale or None  # {} once erased (services.keys)
         self.invited_at = timestamp
 
     @event(Matched)
@@ -273,7 +280,7 @@ class Relationship(Aggregate):
     ) -> None:
         self.state = State.MATCHED
         self.mentor_id = mentor_id
-        self.rationale = rationale
+        self.rationale = rationale or None  # {} once erased (services.keys)
         self.matched_at = timestamp
 
     def accept(self, actor: Actor) -> None:
@@ -486,7 +493,7 @@ class Relationship(Aggregate):
         timestamp: datetime | None = None,
     ) -> None:
         self.paused = True
-        self.pause_reason = reason_category
+        self.pause_reason = None if reason_category == ERASED else reason_category
         self.paused_until = until
         self.paused_since = timestamp
 

@@ -8,7 +8,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain import bounds
 from domain.actors import Actor
-from domain.durations import parse_duration
+from domain.durations import parse_duration, parse_retention
 from domain.errors import InvalidValue
 from domain.matching_settings import validated_matching
 from domain.privacy import Classified
@@ -60,6 +60,7 @@ SETTINGS = (
     "objectives",
     "survey",
     "matching",
+    "retention_after_end",
 )
 
 
@@ -106,6 +107,8 @@ def validated_settings(settings: dict[str, Any]) -> dict[str, Any]:
             parse_duration(value)
         if "planned_duration" in checked["timers"]:
             bounds.check_planned_duration(parse_duration(checked["timers"]["planned_duration"]))
+    if checked.get("retention_after_end") is not None:
+        parse_retention(checked["retention_after_end"])
     for key, field in (("cohorts", "name"), ("objectives", "id"), ("survey", "id")):
         names = [item[field] for item in checked.get(key, [])]
         if len(names) != len(set(names)):
@@ -161,6 +164,7 @@ class Scheme(Aggregate):
         survey: list[SurveyQuestion]
         actor: Actor
         matching: dict[str, Any] | None = None
+        retention_after_end: str | None = None
 
     class SettingsChanged(Event):
         changes: dict[str, Any]
@@ -185,6 +189,7 @@ class Scheme(Aggregate):
         survey: list[SurveyQuestion],
         actor: Actor,
         matching: dict[str, Any] | None = None,
+        retention_after_end: str | None = None,
     ) -> None:
         self.name = name
         self.matching_model = matching_model
@@ -197,6 +202,9 @@ class Scheme(Aggregate):
         # Schemes created before matching settings existed match by the defaults.
         self.matching: dict[str, Any] = dict(validated_matching(matching or {}))
         self.roles: list[RoleTerm] = []
+        # How long after their last relationship ended a person is kept (None: kept
+        # until erased by hand). Read by services.erasure.expired_people.
+        self.retention_after_end = retention_after_end
 
     @classmethod
     def create(cls, settings: dict[str, Any], actor: Actor) -> "Scheme":
@@ -214,7 +222,16 @@ class Scheme(Aggregate):
             survey=checked.get("survey", []),
             actor=actor,
             matching=dict(validated_matching(settings.get("matching", {}))),
+            retention_after_end=checked.get("retention_after_end"),
         )
+
+    retention_after_end: str | None = None  # for schemes saved before the setting
+
+    def retention(self) -> timedelta | None:
+        """How long a person is kept after their last relationship ended, if set."""
+        if self.retention_after_end is None:
+            return None
+        return parse_retention(self.retention_after_end)
 
     def timer(self, name: str) -> timedelta:
         return parse_duration(self.timers[name])

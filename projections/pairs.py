@@ -12,6 +12,7 @@ only the columns a table stores are written back.
 from collections.abc import Callable
 from typing import Any
 
+from domain.privacy import ERASED
 from domain.relationship import Relationship
 
 Row = dict[str, Any]
@@ -125,13 +126,13 @@ def _add(row: Row, column: str, amount: int = 1) -> None:
 
 def _mentor_invited(row: Row, e: Any) -> None:
     row.update(state="mentor_invited", mentor_id=e.mentor_id, invited_at=e.timestamp)
-    row["rationale"] = e.rationale
+    row["rationale"] = e.rationale or None
     _add(row, "invitations_sent")
 
 
 def _matched(row: Row, e: Any) -> None:
     row.update(state="matched", mentor_id=e.mentor_id, matched_at=e.timestamp)
-    row["rationale"] = e.rationale
+    row["rationale"] = e.rationale or None
 
 
 def _accepted(row: Row, e: Any) -> None:
@@ -176,7 +177,11 @@ def _agreement_recorded(row: Row, e: Any) -> None:
 
 
 def _paused(row: Row, e: Any) -> None:
-    row.update(paused=True, pause_reason=e.reason_category, paused_until=e.until)
+    row.update(
+        paused=True,
+        pause_reason=None if e.reason_category == ERASED else e.reason_category,
+        paused_until=e.until,
+    )
 
 
 def _resumed(row: Row, e: Any) -> None:

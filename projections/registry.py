@@ -2,6 +2,7 @@
 
 from projections.audit import AuditProjection
 from projections.equity import EquityProjection
+from projections.erasure import ErasureProjection
 from projections.evaluation import EvaluationProjection
 from projections.history import HistoryProjection
 from projections.mentor_load import MentorLoadProjection
@@ -19,6 +20,7 @@ PROJECTIONS: dict[str, type[ReportingProjection]] = {
         MentorLoadProjection,
         EvaluationProjection,
         EquityProjection,
+        ErasureProjection,
     )
 }
 

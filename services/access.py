@@ -52,6 +52,7 @@ class Action(Enum):
     READ_DELIVERY_LOG = "read which notifications were sent to whom, and when"
     RUN_SURVEY_ROUNDS = "open a survey round for a scheme's cohort"
     ANSWER_SURVEY_ROUND = "answer a survey round that asks you"
+    ERASE_PEOPLE = "erase a mentor or mentee for good (their personal data)"
 
 
 _STAFF: frozenset[Role] = frozenset({"admin", "coordinator"})
@@ -88,6 +89,7 @@ POLICY: Mapping[Action, frozenset[Role]] = MappingProxyType(
         Action.READ_DELIVERY_LOG: _STAFF,
         Action.RUN_SURVEY_ROUNDS: _STAFF,
         Action.ANSWER_SURVEY_ROUND: _PEOPLE,
+        Action.ERASE_PEOPLE: frozenset({"admin"}),
     }
 )
 

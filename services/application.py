@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, AggregateEvent, DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
 from eventsourcing.utils import get_topic
 
 from domain import consequences, policy
@@ -37,6 +37,7 @@ from domain.scheme import Scheme
 from domain.timers import Outcome
 from domain.vocabulary import MatchingModel, State
 from services.errors import Conflict, NotFound
+from services.keys import PersonalMapper, PersonKeys
 from services.matchmaking import Matchmaking
 from services.survey_rounds import SurveyRounds
 from services.transcodings import ActorAsDict, DateAsISO
@@ -75,6 +76,21 @@ class Mentoring(Application[UUID]):
         super().__init__(env)
         self.matchmaking = Matchmaking(self)
         self.survey_rounds = SurveyRounds(self)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """eventsourcing's mapper, with personal fields under per-person keys
+        (services.keys), held beside the events when they are in PostgreSQL."""
+        mapper = self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=PersonalMapper
+        )
+        assert isinstance(mapper, PersonalMapper)
+        mapper.keys = PersonKeys(getattr(self.factory, "datastore", None), mapper.cipher)
+        self.keys = mapper.keys
+        return mapper
+
+    def close(self) -> None:
+        self.keys.close()
+        super().close()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

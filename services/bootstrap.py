@@ -26,11 +26,12 @@ from services.application import Mentoring
 from services.auth import TokenStore
 from services.config import DEFAULT_TEMPORAL_ADDRESS, Settings, database_url_of
 from services.embedded import cipher_key_from, start_embedded_postgres
+from services.erasure import erase_expired
 from services.idempotency import IdempotencyStore
 from services.mail.deliveries import create_deliveries
 from services.mail.notices import EventNotices
 from services.mail.sender import Sender
-from services.mail.transport import transport_from
+from services.mail.transport import mail_directory, transport_from
 from services.persistence import postgres_env
 from services.runtime import Runtime
 from services.staff import StaffStore
@@ -47,6 +48,7 @@ from workflows.connect import connect_to_temporal
 from workflows.devserver import start_dev_server
 from workflows.outbox import Outbox, create_outbox
 from workflows.relay import WINDOW, run_relay
+from workflows.retention import RetentionActivities, start_retention
 from workflows.survey_round_activities import SurveyRoundActivities
 from workflows.worker import MAX_CONCURRENT_ACTIVITIES, run_worker
 
@@ -211,6 +213,10 @@ async def serve_worker(
         client = await connect_temporal(settings, stop)
         if client is None:
             return
+        await start_retention(client, settings.temporal_task_queue)
+        retention = RetentionActivities(
+            partial(erase_expired, mentoring, pool, mail=mail_directory(settings).directory)
+        )
         await run_worker(
             client,
             RelationshipActivities(mentoring, outbox),
@@ -218,6 +224,7 @@ async def serve_worker(
             task_queue=settings.temporal_task_queue,
             max_concurrent_activities=max_concurrent_activities,
             survey_rounds=SurveyRoundActivities(mentoring.survey_rounds.get),
+            retention=retention,
         )
     finally:
         pool.close()

@@ -132,6 +132,17 @@ def parser() -> argparse.ArgumentParser:
         description="Check the audit log's hash chain.",
     )
 
+    keys = commands.add_parser(
+        "keys", help="per-person keys", description="The per-person keys of personal data."
+    )
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    keys_commands.add_parser(
+        "migrate",
+        help="put events of earlier releases under per-person keys",
+        description="Encrypt the personal fields of events stored by earlier releases "
+        "with their people's keys (run once after upgrading; again changes nothing).",
+    )
+
     token = commands.add_parser("token", help="manage API tokens", description="API tokens.")
     token_commands = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
     create = token_commands.add_parser(
@@ -340,6 +351,19 @@ def rebuild(settings: Settings, name: str) -> None:
     )
 
 
+def migrate_keys(settings: Settings) -> None:
+    from services import bootstrap
+    from services.application import Mentoring
+    from services.key_migration import migrate_keys as migrate
+
+    app = Mentoring(env=bootstrap.store_env(bootstrap.with_database(settings)))
+    try:
+        result = migrate(app)
+    finally:
+        app.close()
+    print(f"keys migrated: {result.events_sealed} of {result.events_read} events sealed")
+
+
 def verify_audit(settings: Settings) -> int:
     from projections.runner import verify_audit as verify
     from services import bootstrap
@@ -439,6 +463,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         rebuild(settings, args.name)
     elif args.command == "audit":
         return verify_audit(settings)
+    elif args.command == "keys":
+        migrate_keys(settings)
     elif args.command == "token" and args.token_command == "create":
         create_token(settings, args)
     elif args.command == "token" and args.token_command == "list":

@@ -95,6 +95,7 @@ def scheme_view(scheme: Scheme) -> dict[str, Any]:
             "objectives": scheme.objectives,
             "survey": scheme.survey,
             "matching": scheme.matching,
+            "retention_after_end": scheme.retention_after_end,
             "roles": [
                 {"role": t["role"], "person": t["person"], "from": t["from_"], "until": t["until"]}
                 for t in scheme.roles

@@ -8,6 +8,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from workflows.activities import RelationshipActivities
+from workflows.retention import RetentionActivities, RetentionWorkflow
 from workflows.survey_round import SurveyRoundWorkflow
 from workflows.survey_round_activities import SurveyRoundActivities
 from workflows.workflow import RelationshipWorkflow
@@ -26,15 +27,19 @@ async def run_worker(
     task_queue: str,
     max_concurrent_activities: int = MAX_CONCURRENT_ACTIVITIES,
     survey_rounds: SurveyRoundActivities | None = None,
+    retention: RetentionActivities | None = None,
 ) -> None:
-    """Run workflows and `activities` (with `survey_rounds`, the survey rounds'
-    workflow and activity too) on `task_queue` until `stop` is set."""
+    """Run workflows and `activities` on `task_queue` until `stop` is set; with
+    `survey_rounds`, the survey rounds' workflow and activities too; with
+    `retention`, the retention workflow (workflows.retention) too."""
     with ThreadPoolExecutor(max_workers=max_concurrent_activities) as executor:
         worker = Worker(
             client,
             task_queue=task_queue,
-            workflows=[RelationshipWorkflow, SurveyRoundWorkflow],
-            activities=activities.all() + (survey_rounds.all() if survey_rounds else []),
+            workflows=[RelationshipWorkflow, SurveyRoundWorkflow, RetentionWorkflow],
+            activities=activities.all()
+            + (survey_rounds.all() if survey_rounds else [])
+            + (retention.all() if retention else []),
             activity_executor=executor,
             max_concurrent_activities=max_concurrent_activities,
             # Let activities under way finish: cancelling a thread mid-query

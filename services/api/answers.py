@@ -191,6 +191,13 @@ class Scheme(Answer):
     objectives: list[Objective]
     survey: list[Question]
     matching: Matching
+    retention_after_end: Annotated[
+        str | None,
+        Field(
+            json_schema_extra={"format": "duration"},
+            description="how long people are kept after their last relationship ended",
+        ),
+    ] = None
     roles: list[RoleTerm]
     created_at: Timestamp
     version: int

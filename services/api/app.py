@@ -16,6 +16,7 @@ from services.api.middleware import (
     SecurityHeadersMiddleware,
 )
 from services.api.routes import (
+    erasure,
     health,
     imports,
     notifications,
@@ -74,6 +75,7 @@ def create_api() -> MentoringApi:
         notifications.router,
         imports.router,
         survey_rounds.router,
+        erasure.router,
     ):
         publish_roles(router)
         app.include_router(router)

@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from domain.actors import Role
-from domain.durations import parse_duration
+from domain.durations import parse_duration, parse_retention
 from domain.errors import InvalidValue
 from domain.matching_settings import (
     MAX_CAREER_GAP,
@@ -57,6 +57,22 @@ def _duration(text: str) -> str:
 
 Duration = Annotated[
     str, AfterValidator(_duration), Field(json_schema_extra={"format": "duration"})
+]
+
+
+def _retention(text: str) -> str:
+    """A retention period domain.durations.parse_retention accepts, as given."""
+    try:
+        parse_retention(text)
+    except InvalidValue as error:
+        raise ValueError(str(error)) from None
+    return text
+
+
+Retention = Annotated[
+    str,
+    Field(max_length=40, json_schema_extra={"format": "duration"}),
+    AfterValidator(_retention),
 ]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Label = Annotated[str, Field(min_length=1, max_length=100)]
@@ -176,6 +192,7 @@ class SchemeIn(Body):
     objectives: Annotated[list[ObjectiveIn], Field(max_length=100)] = []
     survey: Annotated[list[QuestionIn], Field(max_length=200)] = []
     matching: MatchingIn = MatchingIn()
+    retention_after_end: Retention | None = None
 
 
 class SchemePatch(Body):
@@ -188,6 +205,7 @@ class SchemePatch(Body):
     objectives: Annotated[list[ObjectiveIn], Field(max_length=100)] | None = None
     survey: Annotated[list[QuestionIn], Field(max_length=200)] | None = None
     matching: MatchingIn | None = None
+    retention_after_end: Retention | None = None
 
     @field_validator("*")
     @classmethod

@@ -38,6 +38,13 @@ class PeopleByEmail:
             found = self._people.get(email.strip().lower())
         return None if found is None else (found[1], found[2])
 
+    def forget(self, person_id: UUID) -> None:
+        """Drop an erased person's email from the index (services.erasure)."""
+        with self._lock:
+            self._catch_up()
+            for email in [e for e, (_, _, found) in self._people.items() if found == person_id]:
+                del self._people[email]
+
     def _catch_up(self) -> None:
         for kind, aggregate in _KINDS:
             for position, person in self.mentoring.all_of(aggregate, self._after[kind]):

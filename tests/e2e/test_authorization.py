@@ -124,6 +124,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         csv="name,email,grade,specialty,institution\nDr Ida,{mentor}@example.nhs.uk,GP,GP,York\n",
     ),
     "read a mentee": Endpoint("GET", "/v1/mentees/{mentee}", "matched"),
+    "erase a person": Endpoint("POST", "/v1/people/{mentee}/erase", body={"reason": "SR-1"}),
     "request a mentor": Endpoint(
         "POST", "/v1/relationships", body={"scheme_id": "{scheme}", "mentee_id": "{mentee}"}
     ),
@@ -235,6 +236,7 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "register a mentee":           (201, 201, 403, 403, 403, 403, 403, 403, 403, 401, 401),
     "import mentors from CSV":     (200, 200, 403, 403, 403, 403, 403, 403, 403, 401, 401),
     "read a mentee":               (200, 200, 404, 200, 404, 200, 404, 403, 200, 401, 401),
+    "erase a person":              (200, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401),
     "request a mentor":            (201, 201, 403, 403, 403, 201, 403, 403, 403, 401, 401),
     "list relationships":          (200, 200, 200, 200, 200, 200, 200, 403, 200, 401, 401),
     "read a relationship":         (200, 200, 404, 200, 404, 200, 404, 403, 200, 401, 401),
