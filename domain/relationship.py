@@ -165,6 +165,24 @@ class Relationship(Aggregate):
         new_relationship_id: UUID
         actor: Actor
 
+    class PairingChecked(Event):
+        """A party's private answer to "Is this pairing working for you?", asked
+        after the first meeting. The answer is sealed: the other party never sees
+        it; a "no" tells the scheme's coordinators (a notice) that a no-blame
+        rematch may be wanted."""
+
+        party: str
+        working: bool
+        actor: Actor
+
+        SEALED_FIELDS = frozenset({"working"})
+
+    class RematchAsked(Event):
+        """The mentee of a pairing that has ended asks the coordinator for a new
+        mentor (the coordinator rematches)."""
+
+        actor: Actor
+
     class FeedbackGiven(Event):
         stage: str
         respondent: str
@@ -215,6 +233,8 @@ class Relationship(Aggregate):
         self.end_kind: EndKind | None = None
         self.rematched_to: UUID | None = None
         self.feedback_given: list[str] = []
+        self.pairing_checked_by: list[str] = []
+        self.rematch_asked = False
 
     @property
     def requested_at(self) -> datetime:
@@ -579,7 +599,32 @@ class Relationship(Aggregate):
         self.state = State.REMATCHED
         self.rematched_to = new_relationship_id
 
+    def ask_for_rematch(self, actor: Actor) -> None:
+        """The mentee asks for a new mentor once the pairing has ended; once."""
+        self._require("ask for a new mentor", {State.ENDED})
+        if self.rematch_asked:
+            raise TransitionRefused("ask for a new mentor", self.state, "already asked")
+        self._rematch_asked(actor=actor)
+
+    @event(RematchAsked)
+    def _rematch_asked(self, actor: Actor) -> None:
+        self.rematch_asked = True
+
     # Feedback -----------------------------------------------------------------
+
+    def check_pairing(self, party: str, working: bool, actor: Actor) -> None:
+        """A party's answer to "Is this pairing working for you?": once each, after
+        the first meeting, while the pair is active."""
+        answering = Party(party)
+        command = "answer whether the pairing is working"
+        self._require(command, {State.ACTIVE})
+        if answering in self.pairing_checked_by:
+            raise TransitionRefused(command, self.state, f"the {answering} has already answered")
+        self._pairing_checked(party=answering.value, working=working, actor=actor)
+
+    @event(PairingChecked)
+    def _pairing_checked(self, party: str, working: bool, actor: Actor) -> None:
+        self.pairing_checked_by.append(party)
 
     def give_feedback(
         self,

@@ -442,6 +442,14 @@ class Mentoring(Application[UUID]):
         relationship.give_feedback(stage, respondent, answers, scheme.survey, actor)
         return Saved(relationship, self._save(relationship))
 
+    def check_pairing(
+        self, relationship_id: UUID, party: str, working: bool, actor: Actor
+    ) -> Saved[Relationship]:
+        """A party's private answer to "Is this pairing working for you?"."""
+        relationship = self.get_relationship(relationship_id)
+        relationship.check_pairing(party, working, actor)
+        return Saved(relationship, self._save(relationship))
+
     # Ending and rematch -------------------------------------------------------
 
     def end(
@@ -463,6 +471,12 @@ class Mentoring(Application[UUID]):
         mentor = self.get_mentor(relationship.mentor_id)
         mentor.release_place(relationship.id, actor)
         return mentee, mentor
+
+    def ask_for_rematch(self, relationship_id: UUID, actor: Actor) -> Saved[Relationship]:
+        """The mentee of an ended pairing asks the coordinator for a new mentor."""
+        relationship = self.get_relationship(relationship_id)
+        relationship.ask_for_rematch(actor)
+        return Saved(relationship, self._save(relationship))
 
     def rematch(self, relationship_id: UUID, actor: Actor) -> Saved[Relationship]:
         """Open a new request for the same mentee; previous mentors stay excluded.

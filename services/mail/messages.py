@@ -45,6 +45,8 @@ KINDS: dict[str, Kind] = {
     "pick_overdue": Kind("{scheme}: a mentee has not picked a mentor"),
     "invitation_lapsed": Kind("{scheme}: a mentor did not answer an invitation"),
     "escalated": Kind("{scheme}: a stalled pair needs your attention"),
+    "rematch_asked": Kind("{scheme}: a mentee asks for a new mentor"),
+    "pairing_not_working": Kind("{scheme}: a pair may want a no-blame rematch"),
 }
 
 

@@ -36,6 +36,7 @@ from services.web.my_forms import (
     availability_body,
     meeting_body,
     pause_body,
+    yes_no,
 )
 from services.web.pages import render
 from services.web.sessions import SignedIn
@@ -384,6 +385,9 @@ async def relationship_page(
         "words": my_views.state_words(relationship.state, relationship.end_kind),
         "paired": relationship.state in (State.MATCHED, State.ACTIVE),
         "is_open": relationship.is_open,
+        "asks_pairing": relationship.state == State.ACTIVE
+        and principal.role not in relationship.pairing_checked_by,
+        "answered_pairing": principal.role in relationship.pairing_checked_by,
         "due": my_views.next_due(relationship, scheme),
         "totals": totals,
         "modes": my_views.MODE_WORDS,
@@ -496,6 +500,35 @@ async def end_without_blame(
         return lambda: mentoring.end(relationship_id, "no_blame", None, principal.actor)
 
     return await take_part(request, principal, relationship_id, command, "end")
+
+
+@router.post("/relationships/{relationship_id}/pairing-check", response_class=HTMLResponse)
+async def check_pairing(request: Request, principal: SignedIn, relationship_id: UUID) -> Response:
+    """The party's private answer to "Is this pairing working for you?"; a "no" is
+    told to the coordinators, never to the other party."""
+    mentoring = runtime_of(request).mentoring
+
+    def command(form: Mapping[str, str]) -> Callable[[], Any]:
+        working = yes_no(form.get("working"))
+        if not isinstance(working, bool):
+            raise FormRefused({"working": "Select yes or no"})
+        return lambda: mentoring.check_pairing(
+            relationship_id, principal.role, working, principal.actor
+        )
+
+    return await take_part(request, principal, relationship_id, command, "working")
+
+
+@router.post("/relationships/{relationship_id}/rematch-request", response_class=HTMLResponse)
+async def ask_for_rematch(request: Request, principal: SignedIn, relationship_id: UUID) -> Response:
+    """The mentee asks the coordinator for a new mentor, once the pairing has ended."""
+    check_person(principal, "mentee")
+    mentoring = runtime_of(request).mentoring
+
+    def command(form: Mapping[str, str]) -> Callable[[], Any]:
+        return lambda: mentoring.ask_for_rematch(relationship_id, principal.actor)
+
+    return await take_part(request, principal, relationship_id, command, "rematch")
 
 
 # The appraisal record -------------------------------------------------------------

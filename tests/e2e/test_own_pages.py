@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.mail.notices import EventNotices
 from tests.e2e.client import TODAY
 from tests.support.web import Site, hidden_fields, serving_pages, signed_in_visitor
 
@@ -137,8 +138,8 @@ def test_a_pair_records_its_agreement_and_meetings_pauses_resumes_and_ends_witho
         confidentiality_agreed="yes",
     )
     assert agreed.status_code == 303
-    shown = as_mentor.get(page).text
-    assert "In place: meet monthly" in shown and "1.5 hours in all" in shown
+    text = as_mentor.get(page).text
+    assert "In place: meet monthly" in text and "1.5 hours in all" in text
 
     assert post(as_mentee, f"{page}/pause", reason_category="holiday").status_code == 422
     assert post(as_mentee, f"{page}/pause", reason_category="parental_leave").status_code == 303
@@ -152,6 +153,47 @@ def test_a_pair_records_its_agreement_and_meetings_pauses_resumes_and_ends_witho
         assert "Ended, no blame" in client.get(page).text
     record = as_mentee.get("/my/record").text
     assert "Hours of meetings" in record and "1.5" in record and "In place" in record
+
+
+def notices_of(site: Site, relationship_id: str) -> list[dict[str, Any]]:
+    """The notices recorded for a relationship, once the sender has looked at the
+    events (as its round does)."""
+    EventNotices(site.api.runtime.mentoring, site.api.runtime.pool).record_new()
+    found = site.api.admin.get("/v1/notifications", params={"relationship_id": relationship_id})
+    return site.api.ok_list(found)
+
+
+def test_a_private_no_tells_the_coordinator_and_a_mentee_asks_for_a_new_mentor(
+    site: Site,
+) -> None:
+    relationship_id, as_mentee, as_mentor = matched(site, "doubt")
+    page = f"/my/relationships/{relationship_id}"
+    assert "Is this pairing working for you?" not in as_mentee.get(page).text
+    met = post(as_mentee, f"{page}/meetings", held_on=TODAY, mode="phone", duration_minutes="45")
+    assert met.status_code == 303
+    assert "Is this pairing working for you?" in as_mentee.get(page).text
+
+    assert post(as_mentor, f"{page}/pairing-check").status_code == 422
+    assert post(as_mentor, f"{page}/pairing-check", working="yes").status_code == 303
+    assert "pairing_not_working" not in [n["kind"] for n in notices_of(site, relationship_id)]
+    assert post(as_mentee, f"{page}/pairing-check", working="no").status_code == 303
+    assert post(as_mentee, f"{page}/pairing-check", working="no").status_code == 409
+    told = [n for n in notices_of(site, relationship_id) if n["kind"] == "pairing_not_working"]
+    assert [n["recipient_role"] for n in told] == ["coordinator"]
+    pair = site.api.ok(site.api.admin.get(f"/v1/relationships/{relationship_id}"))
+    as_mentor_api = site.api.as_(site.api.token("mentor", pair["mentor_id"]))
+    history = site.api.ok_list(as_mentor_api.get(f"/v1/relationships/{relationship_id}/events"))
+    answers = [e for e in history if e["type"] == "PairingChecked"]
+    assert len(answers) == 2 and all("working" not in e["details"] for e in answers)
+    assert "Only you and the scheme" in as_mentor.get(page).text
+
+    assert post(as_mentee, f"{page}/rematch-request").status_code == 409  # not ended yet
+    assert post(as_mentee, f"{page}/end").status_code == 303
+    assert post(as_mentor, f"{page}/rematch-request").status_code == 403
+    assert post(as_mentee, f"{page}/rematch-request").status_code == 303
+    assert "You have asked the scheme" in as_mentee.get(page).text
+    kinds = [n["kind"] for n in notices_of(site, relationship_id)]
+    assert "rematch_asked" in kinds
 
 
 def test_a_mentee_cannot_open_or_act_on_another_mentees_relationship(site: Site) -> None:
