@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
 
 from services.mail.sender import Sender
 from services.mail.transport import transport_from
@@ -23,7 +23,7 @@ from tests.browser.checks import (
 )
 from tests.browser.conftest import NARROW
 from tests.e2e.client import TODAY
-from tests.support.web import Site, link_in, path_of
+from tests.support.web import Site, link_in, notices_to, path_of
 
 MENTEE = "mentee.browser@example.nhs.uk"
 MENTOR = "mentor.browser@example.nhs.uk"
@@ -46,7 +46,10 @@ def sender(site: Site) -> Sender:
 
 @pytest.fixture
 def second_phone(browser: Browser, site: Site) -> Iterator[BrowserContext]:
-    context = browser.new_context(base_url=site.base_url, viewport=NARROW)
+    context = browser.new_context(
+        base_url=site.base_url,
+        viewport=ViewportSize(width=NARROW["width"], height=NARROW["height"]),
+    )
     yield context
     context.close()
 
@@ -55,7 +58,7 @@ def mail_after_round(site: Site, sender: Sender, email: str, subject: str) -> Em
     """The newest message to `email` whose subject has `subject`, once the sender's
     round has sent what is due."""
     sender.round()
-    found = [m for m in site.mail_to(email) if subject in str(m["Subject"])]
+    found = [m for m in notices_to(site, email) if subject in str(m["Subject"])]
     assert found, f"no mail about {subject!r} to {email}"
     return found[-1]
 
@@ -66,7 +69,7 @@ def notice_link(message: EmailMessage, label: str) -> str:
     assert body is not None
     for line in body.get_content().splitlines():
         if line.startswith(label):
-            return line.removeprefix(label).strip()
+            return str(line.removeprefix(label).strip())
     raise AssertionError(f"no {label!r} in the message")
 
 
