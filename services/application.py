@@ -213,6 +213,22 @@ class Mentoring(Application[UUID]):
         mentee.set_reminders(reminders, actor)
         return Saved(mentee, self._save(mentee))
 
+    def update_mentee(
+        self,
+        mentee_id: UUID,
+        actor: Actor,
+        reminders: bool | None = None,
+        objectives: list[str] | None = None,
+    ) -> Saved[Mentee]:
+        """Change whether the mentee is sent reminders, and their objectives; in one
+        write. InvalidValue for a blank objective, and nothing saved."""
+        mentee = self.get_mentee(mentee_id)
+        if reminders is not None:
+            mentee.set_reminders(reminders, actor)
+        if objectives is not None:
+            mentee.change_objectives(objectives, actor)
+        return Saved(mentee, self._save(mentee))
+
     def register_mentee(self, profile: dict[str, Any], actor: Actor) -> Saved[Mentee]:
         scheme = self.get_scheme(profile["scheme_id"])
         if scheme.cohorts and not scheme.has_cohort(profile["cohort"]):

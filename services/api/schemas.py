@@ -219,7 +219,8 @@ class MentorPatch(Body):
 
 
 class MenteePatch(Body):
-    reminders: StrictBool
+    reminders: StrictBool | None = None
+    objectives: Annotated[list[Phrase], Field(max_length=20)] | None = None
 
 
 class MenteeIn(Body):

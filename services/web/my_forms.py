@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from services.api.schemas import AgreementIn, MeetingIn, MentorPatch, PauseIn
+from services.api.schemas import AgreementIn, MeetingIn, MenteePatch, MentorPatch, PauseIn
 
 B = TypeVar("B", bound=BaseModel)
 
@@ -32,6 +32,10 @@ PAUSE_MESSAGES = {
 AVAILABILITY_MESSAGES = {
     "capacity": "Enter how many mentees you can take at once, from 0 to 20",
     "available": "Select whether you are taking new mentees",
+}
+
+OBJECTIVES_MESSAGES = {
+    "objectives": "Enter at most 20 objectives, one a line, each under 200 characters",
 }
 
 
@@ -116,3 +120,10 @@ def availability_body(form: Mapping[str, str]) -> MentorPatch:
     if missing:
         raise FormRefused(missing)
     return body_of(MentorPatch, values, AVAILABILITY_MESSAGES)
+
+
+def objectives_body(form: Mapping[str, str]) -> MenteePatch:
+    """One objective a line; empty lines are dropped."""
+    lines = (form.get("objectives") or "").splitlines()
+    objectives = [line.strip() for line in lines if line.strip()]
+    return body_of(MenteePatch, {"objectives": objectives}, OBJECTIVES_MESSAGES)

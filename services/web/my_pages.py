@@ -35,6 +35,7 @@ from services.web.my_forms import (
     agreement_body,
     availability_body,
     meeting_body,
+    objectives_body,
     pause_body,
     yes_no,
 )
@@ -188,6 +189,28 @@ async def change_availability(request: Request, principal: SignedIn) -> Response
             mentor_id, principal.actor, capacity=body.capacity, available=body.available
         ),
         "capacity",
+    )
+    if errors:
+        return await profile_page(request, principal, errors, form, status)
+    return see_other("/my/profile")
+
+
+@router.post("/profile/objectives", response_class=HTMLResponse)
+async def change_objectives(request: Request, principal: SignedIn) -> Response:
+    """A mentee rewrites their objectives (PATCH /v1/mentees/{id})."""
+    form = await posted(request)
+    check_person(principal, "mentee")
+    check_allowed(principal, Action.CHANGE_OBJECTIVES)
+    try:
+        body = objectives_body(form)
+    except FormRefused as refused:
+        return await profile_page(request, principal, refused.errors, form, 422)
+    mentoring = runtime_of(request).mentoring
+    assert principal.subject_id is not None
+    mentee_id = principal.subject_id
+    errors, status = await attempt(
+        lambda: mentoring.update_mentee(mentee_id, principal.actor, objectives=body.objectives),
+        "objectives",
     )
     if errors:
         return await profile_page(request, principal, errors, form, status)

@@ -271,3 +271,42 @@ def test_staff_are_sent_away_from_the_mentoring_pages(site: Site) -> None:
     as_admin = signed_in_visitor(site, "coord.own@x.nhs.uk", "/")
     assert as_admin.get("/my").status_code == 403
     assert as_admin.get("/my/record").status_code == 403
+
+
+def test_a_mentee_rewrites_their_objectives_and_an_overlong_one_is_refused(site: Site) -> None:
+    _, _, mentee = people(site, "objectives")
+    as_mentee = signed_in_visitor(site, mentee["email"], "/my/profile")
+    token = token_of(as_mentee, "/my/profile")
+    too_long = as_mentee.post(
+        "/my/profile/objectives", data={"csrf_token": token, "objectives": "x" * 201}
+    )
+    assert too_long.status_code == 422 and "under 200 characters" in too_long.text
+    saved = as_mentee.post(
+        "/my/profile/objectives",
+        data={"csrf_token": token, "objectives": "a research career\n\n  return to training \n"},
+    )
+    assert saved.status_code == 303
+    found = site.api.ok(site.api.admin.get(f"/v1/mentees/{mentee['id']}"))
+    assert found["objectives"] == ["a research career", "return to training"]
+
+
+def test_in_a_hybrid_scheme_a_mentee_picks_one_of_the_suggested_mentors(site: Site) -> None:
+    _, mentor, mentee = people(site, "hybrid", model="hybrid")
+    as_mentee = signed_in_visitor(site, mentee["email"], "/my")
+    assert post(as_mentee, "/my/requests").status_code == 303
+    assert "See the mentors suggested for you" in as_mentee.get("/my").text
+    suggested = as_mentee.get("/my/suggestions")
+    assert mentor["name"] in suggested.text and "Why we suggest them" in suggested.text
+    assert re.search(r"Pick one of these mentors by \d+ \w+ \d{4}", suggested.text)
+    picked = post(as_mentee, "/my/invite", mentor_id=mentor["id"])
+    assert picked.status_code == 303
+    assert state_of(site, relationship_of(site, mentee["id"])["id"]) == "mentor_invited"
+
+
+def test_in_an_assigned_scheme_a_mentee_may_not_choose(site: Site) -> None:
+    _, mentor, mentee = people(site, "assigned", model="assigned")
+    as_mentee = signed_in_visitor(site, mentee["email"], "/my")
+    assert post(as_mentee, "/my/requests").status_code == 303
+    assert as_mentee.get("/my/directory").status_code == 403
+    assert post(as_mentee, "/my/invite", mentor_id=mentor["id"]).status_code == 403
+    assert state_of(site, relationship_of(site, mentee["id"])["id"]) == "requested"
