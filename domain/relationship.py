@@ -23,6 +23,7 @@ from domain.timers import STALL_STATES
 from domain.vocabulary import (
     OPEN_STATES,
     PAIRED_STATES,
+    DeclineReason,
     EndKind,
     FeedbackStage,
     MeetingMode,
@@ -76,7 +77,19 @@ class Relationship(Aggregate):
         actor: Actor
 
     class InvitationDeclined(Event):
+        """Why, if the mentor chose to say, is sealed: the mentee never sees it.
+        Version 1 (the previous release) recorded no reason."""
+
+        reason_category: str | None
         actor: Actor
+
+        SEALED_FIELDS = frozenset({"reason_category"})
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["reason_category"] = None
 
     class InvitationLapsed(Event):
         actor: Actor
@@ -306,12 +319,16 @@ class Relationship(Aggregate):
         self.state = State.MATCHED
         self.matched_at = timestamp
 
-    def decline(self, actor: Actor) -> None:
+    def decline(self, actor: Actor, reason_category: str | None = None) -> None:
+        """No reason is needed; a category, if given, is sealed."""
         self._require("decline an invitation", {State.MENTOR_INVITED})
-        self._invitation_declined(actor=actor)
+        reason = None if reason_category is None else DeclineReason(reason_category).value
+        self._invitation_declined(reason_category=reason, actor=actor)
 
     @event(InvitationDeclined)
-    def _invitation_declined(self, actor: Actor, timestamp: datetime | None = None) -> None:
+    def _invitation_declined(
+        self, reason_category: str | None, actor: Actor, timestamp: datetime | None = None
+    ) -> None:
         self._back_to_requested(timestamp)
 
     def lapse_invitation(self, actor: Actor) -> None:

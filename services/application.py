@@ -332,15 +332,20 @@ class Mentoring(Application[UUID]):
         return mentor, mentee
 
     def respond_to_invitation(
-        self, relationship_id: UUID, accept: bool, actor: Actor
+        self,
+        relationship_id: UUID,
+        accept: bool,
+        actor: Actor,
+        reason_category: str | None = None,
     ) -> Saved[Relationship]:
         """Accept or decline. When two acceptances race for a mentor's last place,
         one wins; the other's invitation is withdrawn (back to requested) and it
         raises NotEligible("no_capacity"). After a decline the matching model's
-        policy decides what comes next, in the same write (domain.policy)."""
+        policy decides what comes next, in the same write (domain.policy). A
+        decline's `reason_category` is optional and sealed."""
         if not accept:
             relationship = self.get_relationship(relationship_id)
-            relationship.decline(actor)
+            relationship.decline(actor, reason_category)
             scheme = self.get_scheme(relationship.scheme_id)
             touched = self._after_refusal(relationship, scheme, Actor.system("invitation_declined"))
             return Saved(relationship, self._save(relationship, *touched))

@@ -35,6 +35,7 @@ from domain.relationship import MAX_MEETING_MINUTES
 from domain.scheme import LARGEST_TARGET
 from domain.timers import DEFAULT_TIMERS
 from domain.vocabulary import (
+    DeclineReason,
     EndKind,
     FeedbackStage,
     MatchingModel,
@@ -250,6 +251,9 @@ class InviteIn(Body):
 
 class RespondIn(Body):
     accept: StrictBool
+    reason_category: DeclineReason | None = Field(
+        None, description="why the mentor declines, if they choose to say; sealed"
+    )
 
 
 class MatchCohortIn(Body):

@@ -9,7 +9,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from services.api.schemas import AgreementIn, MeetingIn, MenteePatch, MentorPatch, PauseIn
+from services.api.schemas import (
+    AgreementIn,
+    MeetingIn,
+    MenteePatch,
+    MentorPatch,
+    PauseIn,
+    RespondIn,
+)
 
 B = TypeVar("B", bound=BaseModel)
 
@@ -34,6 +41,10 @@ AVAILABILITY_MESSAGES = {
     "available": "Select whether you are taking new mentees",
 }
 
+ANSWER_MESSAGES = {
+    "accept": "Select whether you accept the invitation",
+    "reason_category": "Select a reason from the list, or none",
+}
 OBJECTIVES_MESSAGES = {
     "objectives": "Enter at most 20 objectives, one a line, each under 200 characters",
 }
@@ -127,3 +138,13 @@ def objectives_body(form: Mapping[str, str]) -> MenteePatch:
     lines = (form.get("objectives") or "").splitlines()
     objectives = [line.strip() for line in lines if line.strip()]
     return body_of(MenteePatch, {"objectives": objectives}, OBJECTIVES_MESSAGES)
+
+
+def answer_body(form: Mapping[str, str]) -> RespondIn:
+    """Accept or decline; a decline's reason is optional, and only a decline has one."""
+    answer = form.get("answer")
+    if answer not in ("accept", "decline"):
+        raise FormRefused({"answer": ANSWER_MESSAGES["accept"]})
+    reason = blank_as_none(form.get("reason_category")) if answer == "decline" else None
+    values = {"accept": answer == "accept", "reason_category": reason}
+    return body_of(RespondIn, values, ANSWER_MESSAGES)

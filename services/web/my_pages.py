@@ -33,6 +33,7 @@ from services.web.my_forms import (
     Errors,
     FormRefused,
     agreement_body,
+    answer_body,
     availability_body,
     meeting_body,
     objectives_body,
@@ -342,6 +343,7 @@ async def invitation_page(
         "answer": answer if answer in ("accept", "decline") else "",
         "errors": errors or {},
         "words": my_views.state_words(relationship.state, relationship.end_kind),
+        "decline_reasons": my_views.DECLINE_WORDS,
     }
     return await render(request, "my/invitation.html", context, status)
 
@@ -364,19 +366,19 @@ async def answer_invitation(
     check_allowed(principal, Action.RESPOND_TO_INVITATION)
     mentoring = runtime_of(request).mentoring
     await run_in_threadpool(my_views.load_own, mentoring, principal, relationship_id)
-    answer = form.get("answer")
-    if answer not in ("accept", "decline"):
-        errors = {"answer": "Select whether you accept the invitation"}
-        return await invitation_page(request, principal, relationship_id, errors, 422)
+    try:
+        body = answer_body(form)
+    except FormRefused as refused:
+        return await invitation_page(request, principal, relationship_id, refused.errors, 422)
     errors, status = await attempt(
         lambda: mentoring.respond_to_invitation(
-            relationship_id, answer == "accept", principal.actor
+            relationship_id, body.accept, principal.actor, body.reason_category
         ),
         "answer",
     )
     if errors:
         return await invitation_page(request, principal, relationship_id, errors, status)
-    return see_other(f"/my/relationships/{relationship_id}" if answer == "accept" else "/my")
+    return see_other(f"/my/relationships/{relationship_id}" if body.accept else "/my")
 
 
 # A relationship -------------------------------------------------------------------

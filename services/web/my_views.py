@@ -12,7 +12,7 @@ from domain.durations import parse_duration
 from domain.people import Mentee, Mentor
 from domain.relationship import Relationship
 from domain.scheme import Scheme
-from domain.vocabulary import EndKind, MatchingModel, MeetingMode, PauseReason, State
+from domain.vocabulary import DeclineReason, EndKind, MatchingModel, MeetingMode, PauseReason, State
 from services import read_side
 from services.access import check_relationship, person_of
 from services.application import Mentoring
@@ -45,6 +45,12 @@ PAUSE_WORDS = {
     PauseReason.TIME_OUT_OF_TRAINING: "Time out of training",
     PauseReason.SICKNESS: "Sickness",
     PauseReason.OTHER: "Another reason",
+}
+DECLINE_WORDS = {
+    DeclineReason.NO_TIME: "I do not have the time at the moment",
+    DeclineReason.NOT_A_GOOD_FIT: "I do not think I am the right mentor for them",
+    DeclineReason.CONFLICT_OF_INTEREST: "I have a conflict of interest",
+    DeclineReason.OTHER: "Another reason",
 }
 MATCHING_WORDS = {
     MatchingModel.ASSIGNED: "The scheme's coordinator chooses your mentor.",

@@ -310,3 +310,26 @@ def test_in_an_assigned_scheme_a_mentee_may_not_choose(site: Site) -> None:
     assert as_mentee.get("/my/directory").status_code == 403
     assert post(as_mentee, "/my/invite", mentor_id=mentor["id"]).status_code == 403
     assert state_of(site, relationship_of(site, mentee["id"])["id"]) == "requested"
+
+
+def test_a_mentor_declines_with_a_reason_the_mentee_never_sees(site: Site) -> None:
+    _, mentor, mentee = people(site, "decline")
+    as_mentee = signed_in_visitor(site, mentee["email"], "/my")
+    assert post(as_mentee, "/my/requests").status_code == 303
+    relationship_id = relationship_of(site, mentee["id"])["id"]
+    assert post(as_mentee, "/my/invite", mentor_id=mentor["id"]).status_code == 303
+    as_mentor = signed_in_visitor(site, mentor["email"], "/my")
+    invitation = f"/my/invitations/{relationship_id}"
+    odd = post(as_mentor, invitation, answer="decline", reason_category="too_busy")
+    assert odd.status_code == 422 and "Select a reason from the list" in odd.text
+    declined = post(as_mentor, invitation, answer="decline", reason_category="no_time")
+    assert declined.status_code == 303 and declined.headers["location"] == "/my"
+    assert state_of(site, relationship_id) == "requested"
+    assert as_mentor.get(invitation).status_code == 404, "no longer theirs"
+
+    as_mentee_api = site.api.as_(site.api.token("mentee", mentee["id"]))
+    history = site.api.ok_list(as_mentee_api.get(f"/v1/relationships/{relationship_id}/events"))
+    declines = [e for e in history if e["type"] == "InvitationDeclined"]
+    assert len(declines) == 1 and declines[0]["sealed"] is True
+    assert "reason_category" not in declines[0]["details"]
+    assert "no_time" not in as_mentee.get("/my").text

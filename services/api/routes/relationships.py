@@ -161,7 +161,10 @@ def respond(
     relationship_id: UUID, body: RespondIn, principal: Responder, mentoring: MentoringDep
 ) -> dict[str, Any]:
     _load(mentoring, principal, relationship_id)
-    return _answer(mentoring.respond_to_invitation(relationship_id, body.accept, principal.actor))
+    saved = mentoring.respond_to_invitation(
+        relationship_id, body.accept, principal.actor, body.reason_category
+    )
+    return _answer(saved)
 
 
 @router.post(
