@@ -160,8 +160,44 @@ def test_a_mentee_and_a_mentor_go_from_request_to_first_meeting_to_a_no_blame_en
     mentee_page.goto("/my")
     assert "Before" in checked(mentee_page).content()
     save_screenshot(mentee_page, "my-home")
+    mentee_page.goto("/my/profile")
+    checked(mentee_page)
+    mentor_page.goto("/my/profile")
+    checked(mentor_page).get_by_label("No, pause taking new mentees").check()
+    mentor_page.get_by_role("button", name="Save").click()
+    assert checked(mentor_page).locator("#available-no").is_checked()
     mentor_page.goto("/my/record")
     record = checked(mentor_page).content()
     assert "Hours of meetings" in record and "In place" in record
     save_screenshot(mentor_page, "my-record")
     assert problems == [] and mentor_problems == []
+
+
+def test_a_mentee_opening_another_mentees_relationship_page_is_refused(
+    site: Site, narrow: BrowserContext
+) -> None:
+    api = site.api
+    scheme = api.scheme(name="Refusal scheme", matching_model="mentee_choice")
+    relationship, _, _ = api.matched_pair(scheme["id"])
+    api.mentee(scheme["id"], name="Dr Someone Else", email="someone.else@example.nhs.uk")
+    page = sign_in(site, narrow, "someone.else@example.nhs.uk", "/my")
+    answer = page.goto(f"/my/relationships/{relationship['id']}")
+    assert answer is not None and answer.status == 404
+    assert "Page not found" in checked(page).content()
+
+
+def test_without_javascript_a_mentee_asks_and_sees_the_suggested_mentors(
+    site: Site, without_javascript: BrowserContext
+) -> None:
+    """Plain form posts only. (axe cannot run without JavaScript; the same pages are
+    checked above.)"""
+    api = site.api
+    scheme = api.scheme(name="Hybrid scheme", matching_model="hybrid")
+    api.mentor(scheme["id"], name="Dr Suggested Mentor", email="suggested@example.nhs.uk")
+    api.mentee(scheme["id"], name="Dr Plain Mentee", email="plain.mentee@example.nhs.uk")
+    page = sign_in(site, without_javascript, "plain.mentee@example.nhs.uk", "/my")
+    page.get_by_role("button", name="Ask for a mentor").click()
+    page.get_by_role("link", name="See the mentors suggested for you").click()
+    assert "Why we suggest them" in page.content()
+    page.get_by_role("button", name="Pick Dr Suggested Mentor").click()
+    assert "A mentor has been invited" in page.content()
