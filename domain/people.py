@@ -254,6 +254,14 @@ class Mentee(Aggregate):
         subject_ids: list[UUID]
         actor: Actor
 
+    class ObjectivesChanged(Event):
+        """The mentee's own objectives for mentoring, as they rewrote them."""
+
+        objectives: list[str]
+        actor: Actor
+
+        PERSONAL_FIELDS = frozenset({"objectives"})
+
     @event(Registered)
     def __init__(
         self,
@@ -321,6 +329,19 @@ class Mentee(Aggregate):
     @event(RemindersChanged)
     def _reminders_changed(self, reminders: bool, actor: Actor) -> None:
         self.reminders = reminders
+
+    def change_objectives(self, objectives: list[str], actor: Actor) -> None:
+        """What the mentee wants from mentoring, which matching reads with their
+        interests. Raises InvalidValue for a blank objective."""
+        given = [objective.strip() for objective in objectives]
+        if not all(given):
+            raise InvalidValue("an objective must not be blank")
+        if given != self.objectives:
+            self._objectives_changed(objectives=given, actor=actor)
+
+    @event(ObjectivesChanged)
+    def _objectives_changed(self, objectives: list[str], actor: Actor) -> None:
+        self.objectives = objectives
 
     def erase(self, reason: str, subject_ids: list[UUID], actor: Actor) -> None:
         """Record the erasure (once). Raises DomainError while the person has an

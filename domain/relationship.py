@@ -23,6 +23,7 @@ from domain.timers import STALL_STATES
 from domain.vocabulary import (
     OPEN_STATES,
     PAIRED_STATES,
+    DeclineReason,
     EndKind,
     FeedbackStage,
     MeetingMode,
@@ -83,7 +84,19 @@ class Relationship(Aggregate):
         actor: Actor
 
     class InvitationDeclined(Event):
+        """Why, if the mentor chose to say, is sealed: the mentee never sees it.
+        Version 1 (the previous release) recorded no reason."""
+
+        reason_category: str | None
         actor: Actor
+
+        SEALED_FIELDS = frozenset({"reason_category"})
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["reason_category"] = None
 
     class InvitationLapsed(Event):
         actor: Actor
@@ -172,6 +185,24 @@ class Relationship(Aggregate):
         new_relationship_id: UUID
         actor: Actor
 
+    class PairingChecked(Event):
+        """A party's private answer to "Is this pairing working for you?", asked
+        after the first meeting. The answer is sealed: the other party never sees
+        it; a "no" tells the scheme's coordinators (a notice) that a no-blame
+        rematch may be wanted."""
+
+        party: str
+        working: bool
+        actor: Actor
+
+        SEALED_FIELDS = frozenset({"working"})
+
+    class RematchAsked(Event):
+        """The mentee of a pairing that has ended asks the coordinator for a new
+        mentor (the coordinator rematches)."""
+
+        actor: Actor
+
     class FeedbackGiven(Event):
         stage: str
         respondent: str
@@ -222,6 +253,8 @@ class Relationship(Aggregate):
         self.end_kind: EndKind | None = None
         self.rematched_to: UUID | None = None
         self.feedback_given: list[str] = []
+        self.pairing_checked_by: list[str] = []
+        self.rematch_asked = False
 
     @property
     def requested_at(self) -> datetime:
@@ -293,12 +326,16 @@ class Relationship(Aggregate):
         self.state = State.MATCHED
         self.matched_at = timestamp
 
-    def decline(self, actor: Actor) -> None:
+    def decline(self, actor: Actor, reason_category: str | None = None) -> None:
+        """No reason is needed; a category, if given, is sealed."""
         self._require("decline an invitation", {State.MENTOR_INVITED})
-        self._invitation_declined(actor=actor)
+        reason = None if reason_category is None else DeclineReason(reason_category).value
+        self._invitation_declined(reason_category=reason, actor=actor)
 
     @event(InvitationDeclined)
-    def _invitation_declined(self, actor: Actor, timestamp: datetime | None = None) -> None:
+    def _invitation_declined(
+        self, reason_category: str | None, actor: Actor, timestamp: datetime | None = None
+    ) -> None:
         self._back_to_requested(timestamp)
 
     def lapse_invitation(self, actor: Actor) -> None:
@@ -586,7 +623,32 @@ class Relationship(Aggregate):
         self.state = State.REMATCHED
         self.rematched_to = new_relationship_id
 
+    def ask_for_rematch(self, actor: Actor) -> None:
+        """The mentee asks for a new mentor once the pairing has ended; once."""
+        self._require("ask for a new mentor", {State.ENDED})
+        if self.rematch_asked:
+            raise TransitionRefused("ask for a new mentor", self.state, "already asked")
+        self._rematch_asked(actor=actor)
+
+    @event(RematchAsked)
+    def _rematch_asked(self, actor: Actor) -> None:
+        self.rematch_asked = True
+
     # Feedback -----------------------------------------------------------------
+
+    def check_pairing(self, party: str, working: bool, actor: Actor) -> None:
+        """A party's answer to "Is this pairing working for you?": once each, after
+        the first meeting, while the pair is active."""
+        answering = Party(party)
+        command = "answer whether the pairing is working"
+        self._require(command, {State.ACTIVE})
+        if answering in self.pairing_checked_by:
+            raise TransitionRefused(command, self.state, f"the {answering} has already answered")
+        self._pairing_checked(party=answering.value, working=working, actor=actor)
+
+    @event(PairingChecked)
+    def _pairing_checked(self, party: str, working: bool, actor: Actor) -> None:
+        self.pairing_checked_by.append(party)
 
     def give_feedback(
         self,

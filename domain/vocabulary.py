@@ -44,6 +44,15 @@ class PauseReason(StrEnum):
     OTHER = "other"
 
 
+class DeclineReason(StrEnum):
+    """Why a mentor declined, if they choose to say: sealed, never shown to the mentee."""
+
+    NO_TIME = "no_time"
+    NOT_A_GOOD_FIT = "not_a_good_fit"
+    CONFLICT_OF_INTEREST = "conflict_of_interest"
+    OTHER = "other"
+
+
 class MatchingModel(StrEnum):
     ASSIGNED = "assigned"
     MENTEE_CHOICE = "mentee_choice"

@@ -49,6 +49,7 @@ class Action(Enum):
     READ_ACCESS_LOG = "read who read which personal record"
     SEE_SEALED_FIELDS = "see who ended a pairing without blame, and why"
     SET_REMINDERS = "turn a mentee's reminders on or off"
+    CHANGE_OBJECTIVES = "change a mentee's objectives"
     READ_DELIVERY_LOG = "read which notifications were sent to whom, and when"
     RUN_SURVEY_ROUNDS = "open a survey round for a scheme's cohort"
     ANSWER_SURVEY_ROUND = "answer a survey round that asks you"
@@ -86,6 +87,7 @@ POLICY: Mapping[Action, frozenset[Role]] = MappingProxyType(
         # DESIGN.md: the no-blame clause.
         Action.SEE_SEALED_FIELDS: frozenset({"auditor"}),
         Action.SET_REMINDERS: _STAFF | {"mentee"},
+        Action.CHANGE_OBJECTIVES: _STAFF | {"mentee"},
         Action.READ_DELIVERY_LOG: _STAFF,
         Action.RUN_SURVEY_ROUNDS: _STAFF,
         Action.ANSWER_SURVEY_ROUND: _PEOPLE,

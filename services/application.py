@@ -243,10 +243,20 @@ class Mentoring(Application[UUID]):
         if trained_on is not None:
             mentor.record_training(trained_on, datetime.now(UTC).date(), actor)
 
-    def set_mentee_reminders(self, mentee_id: UUID, reminders: bool, actor: Actor) -> Saved[Mentee]:
-        """Whether the mentee is sent reminders (services.mail.messages.KINDS)."""
+    def update_mentee(
+        self,
+        mentee_id: UUID,
+        actor: Actor,
+        reminders: bool | None = None,
+        objectives: list[str] | None = None,
+    ) -> Saved[Mentee]:
+        """Change whether the mentee is sent reminders, and their objectives; in one
+        write. InvalidValue for a blank objective, and nothing saved."""
         mentee = self.get_mentee(mentee_id)
-        mentee.set_reminders(reminders, actor)
+        if reminders is not None:
+            mentee.set_reminders(reminders, actor)
+        if objectives is not None:
+            mentee.change_objectives(objectives, actor)
         return Saved(mentee, self._save(mentee))
 
     def register_mentee(self, profile: dict[str, Any], actor: Actor) -> Saved[Mentee]:
@@ -364,15 +374,20 @@ class Mentoring(Application[UUID]):
         return mentor, mentee
 
     def respond_to_invitation(
-        self, relationship_id: UUID, accept: bool, actor: Actor
+        self,
+        relationship_id: UUID,
+        accept: bool,
+        actor: Actor,
+        reason_category: str | None = None,
     ) -> Saved[Relationship]:
         """Accept or decline. When two acceptances race for a mentor's last place,
         one wins; the other's invitation is withdrawn (back to requested) and it
         raises NotEligible("no_capacity"). After a decline the matching model's
-        policy decides what comes next, in the same write (domain.policy)."""
+        policy decides what comes next, in the same write (domain.policy). A
+        decline's `reason_category` is optional and sealed."""
         if not accept:
             relationship = self.get_relationship(relationship_id)
-            relationship.decline(actor)
+            relationship.decline(actor, reason_category)
             scheme = self.get_scheme(relationship.scheme_id)
             touched = self._after_refusal(relationship, scheme, Actor.system("invitation_declined"))
             return Saved(relationship, self._save(relationship, *touched))
@@ -490,6 +505,14 @@ class Mentoring(Application[UUID]):
         relationship.give_feedback(stage, respondent, answers, scheme.survey, actor)
         return Saved(relationship, self._save(relationship))
 
+    def check_pairing(
+        self, relationship_id: UUID, party: str, working: bool, actor: Actor
+    ) -> Saved[Relationship]:
+        """A party's private answer to "Is this pairing working for you?"."""
+        relationship = self.get_relationship(relationship_id)
+        relationship.check_pairing(party, working, actor)
+        return Saved(relationship, self._save(relationship))
+
     # Ending and rematch -------------------------------------------------------
 
     def end(
@@ -511,6 +534,12 @@ class Mentoring(Application[UUID]):
         mentor = self.get_mentor(relationship.mentor_id)
         mentor.release_place(relationship.id, actor)
         return mentee, mentor
+
+    def ask_for_rematch(self, relationship_id: UUID, actor: Actor) -> Saved[Relationship]:
+        """The mentee of an ended pairing asks the coordinator for a new mentor."""
+        relationship = self.get_relationship(relationship_id)
+        relationship.ask_for_rematch(actor)
+        return Saved(relationship, self._save(relationship))
 
     def rematch(self, relationship_id: UUID, actor: Actor) -> Saved[Relationship]:
         """Open a new request for the same mentee; previous mentors stay excluded.

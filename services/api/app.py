@@ -29,7 +29,7 @@ from services.api.routes import (
     tokens,
 )
 from services.runtime import Runtime
-from services.web import board, people_pages, signin, surveys
+from services.web import board, my_pages, people_pages, signin, surveys
 from services.web.links import keep_link_tokens_out_of
 from services.web.oidc import install_oidc
 
@@ -84,6 +84,7 @@ def create_api() -> MentoringApi:
     board.install(app)
     people_pages.install(app)
     surveys.install(app)
+    my_pages.install(app)
     return app
 
 

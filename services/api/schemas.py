@@ -35,6 +35,7 @@ from domain.relationship import MAX_MEETING_MINUTES
 from domain.scheme import LARGEST_TARGET
 from domain.timers import DEFAULT_TIMERS
 from domain.vocabulary import (
+    DeclineReason,
     EndKind,
     FeedbackStage,
     MatchingModel,
@@ -243,7 +244,8 @@ class MentorPatch(Body):
 
 
 class MenteePatch(Body):
-    reminders: StrictBool
+    reminders: StrictBool | None = None
+    objectives: Annotated[list[Phrase], Field(max_length=20)] | None = None
 
 
 class MenteeIn(Body):
@@ -273,6 +275,9 @@ class InviteIn(Body):
 
 class RespondIn(Body):
     accept: StrictBool
+    reason_category: DeclineReason | None = Field(
+        None, description="why the mentor declines, if they choose to say; sealed"
+    )
 
 
 class MatchCohortIn(Body):

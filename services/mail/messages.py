@@ -49,6 +49,8 @@ KINDS: dict[str, Kind] = {
     "survey_round_reminder": Kind(
         "{scheme}: the survey {survey} closes soon", reminder=True, page="survey"
     ),
+    "rematch_asked": Kind("{scheme}: a mentee asks for a new mentor"),
+    "pairing_not_working": Kind("{scheme}: a pair may want a no-blame rematch"),
 }
 
 

@@ -1,5 +1,7 @@
 """Notices that follow a relationship's events rather than its timers: the
-invitation to a mentor, the match (to both) and the rematch (to the mentee).
+invitation to a mentor, the match (to both), the rematch (to the mentee), and to
+the scheme's coordinators a mentee's request for a new mentor and a party's
+private "no" to "Is this pairing working for you?" (never to the other party).
 
 The sender records them itself, with its own tracking: in one transaction it
 locks its position in the notification log, inserts a notice for each such event
@@ -43,6 +45,8 @@ EVENT_NOTICES: dict[type[Relationship.Event], EventNotice] = {
     Relationship.Matched: EventNotice("pair", "matched"),
     Relationship.InvitationAccepted: EventNotice("pair", "matched"),
     Relationship.Rematched: EventNotice("mentee", "rematched"),
+    Relationship.RematchAsked: EventNotice("coordinator", "rematch_asked"),
+    Relationship.PairingChecked: EventNotice("coordinator", "pairing_not_working"),
 }
 TOPICS = [get_topic(event_class) for event_class in EVENT_NOTICES]
 
@@ -53,6 +57,8 @@ def notice_of(domain_event: Any) -> tuple[Notice, int | None] | None:
     given = EVENT_NOTICES.get(type(domain_event))
     if given is None:
         return None
+    if isinstance(domain_event, Relationship.PairingChecked) and domain_event.working:
+        return None  # only a "no" is told, and only to the coordinators
     version = domain_event.originator_version
     if isinstance(domain_event, Relationship.Rematched):
         relationship_id = str(domain_event.new_relationship_id)

@@ -14,6 +14,7 @@ import base64
 import binascii
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -414,7 +415,9 @@ async def change_mentee(
             return await render(request, "people/mentee.html", context, 422)
         mentoring = runtime_of(request).mentoring
         await run_in_threadpool(
-            mentoring.set_mentee_reminders, mentee_id, body.reminders, principal.actor
+            partial(mentoring.update_mentee, reminders=body.reminders),
+            mentee_id,
+            principal.actor,
         )
     return RedirectResponse(f"/schemes/{scheme_id}/mentees/{mentee_id}?saved=1", status_code=303)
 

@@ -297,7 +297,7 @@ def test_a_person_who_turned_reminders_off_gets_no_reminder_but_still_the_match(
     mentoring: Mentoring, database_url: str, smtp: SmtpTestServer
 ) -> None:
     pair = matched_pair(mentoring)
-    mentoring.set_mentee_reminders(pair.mentee_id, False, Actor("mentee", str(pair.mentee_id)))
+    mentoring.update_mentee(pair.mentee_id, Actor("mentee", str(pair.mentee_id)), reminders=False)
     overdue_and_escalated(database_url, pair)
     with sender_on(mentoring, database_url, SmtpServer(smtp.url)) as sender:
         sender.round()

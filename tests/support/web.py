@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -69,6 +70,11 @@ def serving_pages(postgres_server: str, var_dir: Path, **variables: str) -> Iter
     ) as api:
         api.runtime.sign_in_requests = SignInRequests(per_address=10_000, per_email=10_000)
         yield Site(api, MailDirectory(var_dir / "mail"))
+
+
+def notices_to(site: Site, email: str) -> list[EmailMessage]:
+    """The messages to `email` however they name it ("Name <email>" too), oldest first."""
+    return [m.message for m in site.mail.messages() if parseaddr(str(m.message["To"]))[1] == email]
 
 
 def hidden_fields(page: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ from services.access import (
     Action,
     Forbidden,
     allowed,
+    check_allowed,
     check_can_register,
     check_scheme,
     own_scheme_id,
@@ -146,12 +147,17 @@ def get_mentee(mentee_id: UUID, principal: PeopleReader, mentoring: MentoringDep
 def update_mentee(
     mentee_id: UUID, body: MenteePatch, principal: RemindersSetter, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    """Turn the mentee's reminders by email on or off: staff, or the mentee themselves."""
+    """Turn the mentee's reminders by email on or off, or change their objectives:
+    staff, or the mentee themselves."""
+    if body.objectives is not None:
+        check_allowed(principal, Action.CHANGE_OBJECTIVES)
     mentee = mentoring.get_mentee(mentee_id)
     check_scheme(principal, mentee.scheme_id, "mentee", mentee_id)
     if principal.role == "mentee" and principal.subject_id != mentee_id:
         raise NotFound("mentee", mentee_id)
-    saved = mentoring.set_mentee_reminders(mentee_id, body.reminders, principal.actor)
+    saved = mentoring.update_mentee(
+        mentee_id, principal.actor, reminders=body.reminders, objectives=body.objectives
+    )
     with_demographics = allowed(principal, Action.SEE_DEMOGRAPHICS) or principal.role == "mentee"
     return saved_view(mentee_view(saved.aggregate, with_demographics), saved.position)
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, status
 from pydantic import AwareDatetime
 
 from domain.relationship import Relationship
-from domain.vocabulary import MatchingModel, State
+from domain.vocabulary import State
 from services import read_side
 from services.access import Action, Forbidden, check_relationship, in_scheme, sees_sealed
 from services.api import answers
@@ -27,6 +27,7 @@ from services.api.schemas import (
 )
 from services.application import Mentoring, Saved
 from services.auth import Principal
+from services.choosing import candidates_for, check_may_invite
 from services.read_side import RelationshipFilter
 from services.views import candidate_view, event_view, relationship_view, saved_view
 
@@ -131,11 +132,7 @@ def candidates(
     the mentee sees the proposals they pick from. 409 unless the relationship is
     requested."""
     relationship = _load(mentoring, principal, relationship_id)
-    scheme = mentoring.get_scheme(relationship.scheme_id)
-    if principal.role == "mentee" and scheme.matching_model == MatchingModel.HYBRID:
-        found = mentoring.matchmaking.proposals(relationship_id)[:limit]
-    else:
-        found = mentoring.matchmaking.candidates(relationship_id, limit)
+    found = candidates_for(mentoring, principal, relationship, limit)
     return [candidate_view(candidate) for candidate in found]
 
 
@@ -150,10 +147,7 @@ def invite(
     """Coordinators invite in every model; mentees choose their own mentor except
     where the scheme assigns mentors (in a hybrid scheme, one of their candidates)."""
     relationship = _load(mentoring, principal, relationship_id)
-    if principal.role == "mentee":
-        scheme = mentoring.get_scheme(relationship.scheme_id)
-        if scheme.matching_model == MatchingModel.ASSIGNED:
-            raise Forbidden("in this scheme mentors are assigned by the coordinator")
+    check_may_invite(principal, mentoring.get_scheme(relationship.scheme_id))
     return _answer(mentoring.invite_mentor(relationship_id, body.mentor_id, principal.actor))
 
 
@@ -167,7 +161,10 @@ def respond(
     relationship_id: UUID, body: RespondIn, principal: Responder, mentoring: MentoringDep
 ) -> dict[str, Any]:
     _load(mentoring, principal, relationship_id)
-    return _answer(mentoring.respond_to_invitation(relationship_id, body.accept, principal.actor))
+    saved = mentoring.respond_to_invitation(
+        relationship_id, body.accept, principal.actor, body.reason_category
+    )
+    return _answer(saved)
 
 
 @router.post(
