@@ -1,6 +1,6 @@
 """Mentors and mentees: their profiles, and the facts that pairing rules depend on."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,12 +12,21 @@ from domain.errors import DomainError, InvalidValue, NotEligible
 from domain.privacy import Classified
 
 
+class LeftScheme(NotEligible):
+    """The person has left the scheme: they are not invited, matched or asked for
+    again, and leaving a second time changes nothing (409)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__("left_scheme", f"the {kind} has left the scheme")
+
+
 class Mentor(Aggregate):
     """A mentor in one scheme. `relationship_ids` are the pairs holding one of the
     mentor's places (matched or active); capacity bounds their number. `reminders`:
     whether they are sent reminders (never invitations: those always go)."""
 
     reminders: bool = True  # until they turn them off (and for records from before)
+    left_at: datetime | None = None  # until they leave the scheme
 
     class Event(Aggregate.Event, Classified):
         """Every event of a mentor."""
@@ -64,6 +73,11 @@ class Mentor(Aggregate):
         actor: Actor
 
         SEALED_FIELDS = frozenset({"actor"})
+
+    class Left(Event):
+        """The mentor has left the scheme; their records stay until retention."""
+
+        actor: Actor
 
     @event(Registered)
     def __init__(
@@ -125,6 +139,9 @@ class Mentor(Aggregate):
         self.capacity = capacity
 
     def set_availability(self, available: bool, actor: Actor) -> None:
+        """Raises LeftScheme to make a mentor who has left available again."""
+        if available and self.left_at is not None:
+            raise LeftScheme("mentor")
         if available != self.available:
             self._availability_changed(available=available, actor=actor)
 
@@ -155,6 +172,8 @@ class Mentor(Aggregate):
         to someone else first."""
         if relationship_id in self.relationship_ids:
             return
+        if self.left_at is not None:
+            raise LeftScheme("mentor")
         if not self.has_room:
             raise NotEligible("no_capacity", f"the mentor is at full capacity ({self.capacity})")
         self._place_taken(relationship_id=relationship_id, actor=actor)
@@ -171,6 +190,19 @@ class Mentor(Aggregate):
     def _place_released(self, relationship_id: UUID, actor: Actor) -> None:
         self.relationship_ids.remove(relationship_id)
 
+    def leave(self, actor: Actor) -> None:
+        """Record that the mentor has left the scheme: no longer available (so never
+        a candidate). Their pairs are the application's to end first. Raises
+        LeftScheme if they have left already."""
+        if self.left_at is not None:
+            raise LeftScheme("mentor")
+        self.set_availability(False, actor)
+        self._left(actor=actor)
+
+    @event(Left)
+    def _left(self, actor: Actor, timestamp: datetime | None = None) -> None:
+        self.left_at = timestamp
+
 
 class Mentee(Aggregate):
     """A mentee in one scheme and cohort. Holds at most one open request, and
@@ -178,6 +210,7 @@ class Mentee(Aggregate):
     `reminders`: whether they are sent reminders."""
 
     reminders: bool = True  # until they turn them off (and for records from before)
+    left_at: datetime | None = None  # until they leave the scheme
 
     class Event(Aggregate.Event, Classified):
         """Every event of a mentee."""
@@ -212,6 +245,11 @@ class Mentee(Aggregate):
         actor: Actor
 
         SEALED_FIELDS = frozenset({"actor"})
+
+    class Left(Event):
+        """The mentee has left the scheme; their records stay until retention."""
+
+        actor: Actor
 
     class MentorRecorded(Event):
         mentor_id: UUID
@@ -254,7 +292,10 @@ class Mentee(Aggregate):
         self.previous_mentor_ids: list[UUID] = []
 
     def open_request(self, relationship_id: UUID, actor: Actor) -> None:
-        """Raises DomainError if the mentee already has an open request."""
+        """Raises DomainError if the mentee already has an open request, LeftScheme
+        if they have left the scheme."""
+        if self.left_at is not None:
+            raise LeftScheme("mentee")
         if self.open_relationship_id is not None:
             raise DomainError(
                 f"the mentee already has an open request ({self.open_relationship_id})"
@@ -288,3 +329,14 @@ class Mentee(Aggregate):
     @event(RemindersChanged)
     def _reminders_changed(self, reminders: bool, actor: Actor) -> None:
         self.reminders = reminders
+
+    def leave(self, actor: Actor) -> None:
+        """Record that the mentee has left the scheme. Their open request is the
+        application's to end first. Raises LeftScheme if they have left already."""
+        if self.left_at is not None:
+            raise LeftScheme("mentee")
+        self._left(actor=actor)
+
+    @event(Left)
+    def _left(self, actor: Actor, timestamp: datetime | None = None) -> None:
+        self.left_at = timestamp

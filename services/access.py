@@ -50,6 +50,8 @@ class Action(Enum):
     SEE_SEALED_FIELDS = "see who ended a pairing without blame, and why"
     SET_REMINDERS = "turn a mentee's reminders on or off"
     READ_DELIVERY_LOG = "read which notifications were sent to whom, and when"
+    EXPORT_PERSONAL_DATA = "have a copy of everything held about a person (subject access)"
+    RECORD_LEAVER = "record that a mentor or mentee has left the scheme"
 
 
 _STAFF: frozenset[Role] = frozenset({"admin", "coordinator"})
@@ -84,6 +86,9 @@ POLICY: Mapping[Action, frozenset[Role]] = MappingProxyType(
         Action.SEE_SEALED_FIELDS: frozenset({"auditor"}),
         Action.SET_REMINDERS: _STAFF | {"mentee"},
         Action.READ_DELIVERY_LOG: _STAFF,
+        # UK GDPR Article 15: the person themselves, or the deanery on their behalf.
+        Action.EXPORT_PERSONAL_DATA: _PEOPLE | {"admin"},
+        Action.RECORD_LEAVER: _STAFF,
     }
 )
 

@@ -17,12 +17,14 @@ from services.api.middleware import (
 )
 from services.api.routes import (
     health,
+    leavers,
     notifications,
     people,
     relationships,
     reports,
     schemes,
     staff,
+    subject_access,
     tokens,
 )
 from services.runtime import Runtime
@@ -69,6 +71,8 @@ def create_api() -> MentoringApi:
         reports.router,
         staff.router,
         notifications.router,
+        leavers.router,
+        subject_access.router,
     ):
         publish_roles(router)
         app.include_router(router)

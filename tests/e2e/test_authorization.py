@@ -177,6 +177,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         "PATCH", "/v1/mentees/{mentee}", body={"reminders": False}
     ),
     "read the delivery log": Endpoint("GET", "/v1/notifications?scheme_id={scheme}"),
+    "export a mentee's data": Endpoint("GET", "/v1/people/{mentee}/export", "matched"),
+    "export a mentor's data": Endpoint("GET", "/v1/people/{mentor}/export", "matched"),
+    "record a mentor leaving": Endpoint("POST", "/v1/mentors/{mentor}/leave", "matched"),
+    "record a mentee leaving": Endpoint("POST", "/v1/mentees/{mentee}/leave", "matched"),
     # Last: a cohort run invites every request of the scheme, shared records too.
     "list candidates": Endpoint("GET", RELATIONSHIP + "/candidates", "requested"),
     "match a cohort": Endpoint(
@@ -237,6 +241,10 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     "read the access log":         (403, 403, 403, 403, 403, 403, 403, 403, 200, 401, 401),
     "turn a mentee's reminders off": (200, 200, 404, 403, 403, 200, 404, 403, 403, 401, 401),
     "read the delivery log":       (200, 200, 404, 403, 403, 403, 403, 403, 403, 401, 401),
+    "export a mentee's data":      (200, 403, 403, 404, 404, 200, 404, 403, 403, 401, 401),
+    "export a mentor's data":      (200, 403, 403, 200, 404, 404, 404, 403, 403, 401, 401),
+    "record a mentor leaving":     (200, 200, 404, 403, 403, 403, 403, 403, 403, 401, 401),
+    "record a mentee leaving":     (200, 200, 404, 403, 403, 403, 403, 403, 403, 401, 401),
     "list candidates":             (200, 200, 404, 403, 403, 200, 404, 403, 403, 401, 401),
     "match a cohort":              (200, 200, 404, 403, 403, 403, 403, 403, 403, 401, 401),
 }
