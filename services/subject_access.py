@@ -116,7 +116,7 @@ def export(
         )
     relationships = [mentoring.get_relationship(i) for i in _relationship_ids(mentoring, person)]
     return {
-        "person": {"kind": person.kind, "id": str(person.id)},
+        "person": {"role": person.kind, "id": str(person.id)},
         "exported_at": datetime.now(UTC).isoformat(),
         "profile": _profile(mentoring, person),
         "record_history": [_event(e, person) for e in mentoring.events.get(person.id)],
