@@ -136,12 +136,9 @@ def _profile(mentoring: Mentoring, person: Person) -> dict[str, Any]:
     mentor = mentoring.get_mentor(person.id)
     return mentor_view(mentor, with_contact=True) | json_object(
         {
-            "scheme_id": mentor.scheme_id,
-            "capacity": mentor.capacity,
             "relationship_ids": mentor.relationship_ids,
             "reminders": mentor.reminders,
             "left_at": mentor.left_at,
-            "version": mentor.version,
         }
     )
 

@@ -29,6 +29,7 @@ from services.api.routes import (
 )
 from services.runtime import Runtime
 from services.web import signin
+from services.web import subject_access as subject_access_pages
 from services.web.links import keep_link_tokens_out_of
 
 
@@ -77,6 +78,7 @@ def create_api() -> MentoringApi:
         publish_roles(router)
         app.include_router(router)
     signin.install(app)
+    app.include_router(subject_access_pages.router)
     return app
 
 
