@@ -71,7 +71,7 @@ async def _is(temporal: DevServer, relationship_id: str, status: Any) -> bool:
 
 def pair(api: Api, scheme_id: str, mentor_id: str, email: str, meet: bool = False) -> str:
     mentee_id = api.mentee(scheme_id, email=email)["id"]
-    relationship_id = api.request(scheme_id, mentee_id)["id"]
+    relationship_id = str(api.request(scheme_id, mentee_id)["id"])
     path = f"/v1/relationships/{relationship_id}"
     api.ok(api.admin.post(f"{path}/invite", json={"mentor_id": mentor_id}))
     api.ok(api.admin.post(f"{path}/respond", json={"accept": True}))
