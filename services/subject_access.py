@@ -14,7 +14,9 @@ relationship event: its personal and sealed fields (domain.privacy) are shown on
 when the event is the person's own act (they are its actor, or for feedback its
 respondent); otherwise they are withheld, and the event names the fields withheld.
 So the other party's pause reasons and answers never appear, and neither do who
-ended a pairing without blame and why, unless it was the person themselves.
+ended a pairing without blame and why, unless it was the person themselves. The
+events of the person's own record (their registration, say) show its personal
+fields whoever recorded them: those are the person's own data.
 """
 
 from collections.abc import Iterable
@@ -119,7 +121,7 @@ def export(
         "person": {"role": person.kind, "id": str(person.id)},
         "exported_at": datetime.now(UTC).isoformat(),
         "profile": _profile(mentoring, person),
-        "record_history": [_event(e, person) for e in mentoring.events.get(person.id)],
+        "record_history": [_event(e, person, True) for e in mentoring.events.get(person.id)],
         "relationships": [_relationship(mentoring, r, person) for r in relationships],
         "feedback": _feedback(mentoring, relationships, person),
         "notifications": _notifications(pool, person),
@@ -180,11 +182,17 @@ def _own_act(event: Any, person: Person) -> bool:
     return bool(event.actor.id == str(person.id))
 
 
-def _event(event: Any, person: Person) -> dict[str, Any]:
+def _event(event: Any, person: Person, own_record: bool = False) -> dict[str, Any]:
+    """An event as the person sees it. The personal fields of their own record's
+    events are theirs; those of a relationship's, and any sealed field, only when
+    the event is their own act."""
     details = {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
     withheld: frozenset[str] = frozenset()
     if not _own_act(event, person):
-        withheld = (personal_fields(event) | sealed_fields(event)) & {*details, "actor"}
+        others = (
+            sealed_fields(event) if own_record else personal_fields(event) | sealed_fields(event)
+        )
+        withheld = others & {*details, "actor"}
     shown_actor = "actor" not in withheld
     return json_object(
         {

@@ -106,7 +106,12 @@ def test_a_mentees_export_holds_every_category_of_what_is_held_about_them(
     assert export["person"] == {"role": "mentee", "id": history.mentee_id}
     assert export["profile"]["email"] == MENTEE_EMAIL
     assert export["profile"]["demographics"] == DEMOGRAPHICS
-    assert [e["type"] for e in export["record_history"]][:2] == ["Registered", "RequestOpened"]
+    registered, opened = export["record_history"][:2]
+    assert (registered["type"], opened["type"]) == ("Registered", "RequestOpened")
+    assert registered["details"]["demographics"] == DEMOGRAPHICS  # entered by staff, theirs
+    assert registered["details"]["email"] == MENTEE_EMAIL and registered["withheld"] == []
+    closed = next(e for e in export["record_history"] if e["type"] == "RequestClosed")
+    assert closed["actor"] is None  # who ended the pairing: sealed, and not them
     (relationship,) = export["relationships"]
     assert relationship["id"] == history.relationship_id
     assert relationship["other_party"] == {"role": "mentor", "id": history.mentor_id}
