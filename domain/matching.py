@@ -85,6 +85,7 @@ def free_places(mentor: Mentor, places_held: int = 0) -> int:
 
 EXCLUSION_REASONS = (
     "other_scheme",
+    "left_scheme",
     "no_capacity",
     "unavailable",
     "line_manager",
@@ -135,6 +136,8 @@ def mentor_exclusions(scheme: Scheme, mentor: Mentor, places_held: int) -> list[
     found: list[Exclusion] = []
     if mentor.scheme_id != scheme.id:
         found.append(_OTHER_SCHEME)
+    if mentor.left_at is not None:
+        found.append(Exclusion("left_scheme", "the mentor has left the scheme"))
     if free_places(mentor, places_held) == 0:
         held = f", {places_held} held by invitations" if places_held else ""
         message = f"the mentor is at full capacity ({mentor.capacity}{held})"

@@ -1,6 +1,6 @@
 """Mentors and mentees: their profiles, and the facts that pairing rules depend on."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +12,14 @@ from domain.errors import DomainError, InvalidValue, NotEligible
 from domain.privacy import ERASED, Classified
 
 
+class LeftScheme(NotEligible):
+    """The person has left the scheme: they are not invited, matched or asked for
+    again, and leaving a second time changes nothing (409)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__("left_scheme", f"the {kind} has left the scheme")
+
+
 class Mentor(Aggregate):
     """A mentor in one scheme. `relationship_ids` are the pairs holding one of the
     mentor's places (matched or active); capacity bounds their number. `reminders`:
@@ -19,6 +27,7 @@ class Mentor(Aggregate):
 
     reminders: bool = True  # until they turn them off (and for records from before)
     erased: bool = False
+    left_at: datetime | None = None  # until they leave the scheme
 
     class Event(Aggregate.Event, Classified):
         """Every event of a mentor."""
@@ -73,6 +82,11 @@ class Mentor(Aggregate):
 
         reason: str
         subject_ids: list[UUID]
+        actor: Actor
+
+    class Left(Event):
+        """The mentor has left the scheme; their records stay until retention."""
+
         actor: Actor
 
     @event(Registered)
@@ -135,6 +149,9 @@ class Mentor(Aggregate):
         self.capacity = capacity
 
     def set_availability(self, available: bool, actor: Actor) -> None:
+        """Raises LeftScheme to make a mentor who has left available again."""
+        if available and self.left_at is not None:
+            raise LeftScheme("mentor")
         if available != self.available:
             self._availability_changed(available=available, actor=actor)
 
@@ -165,6 +182,8 @@ class Mentor(Aggregate):
         to someone else first."""
         if relationship_id in self.relationship_ids:
             return
+        if self.left_at is not None:
+            raise LeftScheme("mentor")
         if not self.has_room:
             raise NotEligible("no_capacity", f"the mentor is at full capacity ({self.capacity})")
         self._place_taken(relationship_id=relationship_id, actor=actor)
@@ -194,6 +213,19 @@ class Mentor(Aggregate):
     def _erased(self, reason: str, subject_ids: list[UUID], actor: Actor) -> None:
         erase_profile(self)
 
+    def leave(self, actor: Actor) -> None:
+        """Record that the mentor has left the scheme: no longer available (so never
+        a candidate). Their pairs are the application's to end first. Raises
+        LeftScheme if they have left already."""
+        if self.left_at is not None:
+            raise LeftScheme("mentor")
+        self.set_availability(False, actor)
+        self._left(actor=actor)
+
+    @event(Left)
+    def _left(self, actor: Actor, timestamp: datetime | None = None) -> None:
+        self.left_at = timestamp
+
 
 class Mentee(Aggregate):
     """A mentee in one scheme and cohort. Holds at most one open request, and
@@ -202,6 +234,7 @@ class Mentee(Aggregate):
 
     reminders: bool = True  # until they turn them off (and for records from before)
     erased: bool = False
+    left_at: datetime | None = None  # until they leave the scheme
 
     class Event(Aggregate.Event, Classified):
         """Every event of a mentee."""
@@ -236,6 +269,11 @@ class Mentee(Aggregate):
         actor: Actor
 
         SEALED_FIELDS = frozenset({"actor"})
+
+    class Left(Event):
+        """The mentee has left the scheme; their records stay until retention."""
+
+        actor: Actor
 
     class MentorRecorded(Event):
         mentor_id: UUID
@@ -295,7 +333,10 @@ class Mentee(Aggregate):
         self.previous_mentor_ids: list[UUID] = []
 
     def open_request(self, relationship_id: UUID, actor: Actor) -> None:
-        """Raises DomainError if the mentee already has an open request."""
+        """Raises DomainError if the mentee already has an open request, LeftScheme
+        if they have left the scheme."""
+        if self.left_at is not None:
+            raise LeftScheme("mentee")
         if self.open_relationship_id is not None:
             raise DomainError(
                 f"the mentee already has an open request ({self.open_relationship_id})"
@@ -342,6 +383,17 @@ class Mentee(Aggregate):
     @event(ObjectivesChanged)
     def _objectives_changed(self, objectives: list[str], actor: Actor) -> None:
         self.objectives = objectives
+
+    def leave(self, actor: Actor) -> None:
+        """Record that the mentee has left the scheme. Their open request is the
+        application's to end first. Raises LeftScheme if they have left already."""
+        if self.left_at is not None:
+            raise LeftScheme("mentee")
+        self._left(actor=actor)
+
+    @event(Left)
+    def _left(self, actor: Actor, timestamp: datetime | None = None) -> None:
+        self.left_at = timestamp
 
     def erase(self, reason: str, subject_ids: list[UUID], actor: Actor) -> None:
         """Record the erasure (once). Raises DomainError while the person has an

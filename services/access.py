@@ -54,6 +54,8 @@ class Action(Enum):
     RUN_SURVEY_ROUNDS = "open a survey round for a scheme's cohort"
     ANSWER_SURVEY_ROUND = "answer a survey round that asks you"
     ERASE_PEOPLE = "erase a mentor or mentee for good (their personal data)"
+    EXPORT_PERSONAL_DATA = "have a copy of everything held about a person (subject access)"
+    RECORD_LEAVER = "record that a mentor or mentee has left the scheme"
 
 
 _STAFF: frozenset[Role] = frozenset({"admin", "coordinator"})
@@ -92,6 +94,9 @@ POLICY: Mapping[Action, frozenset[Role]] = MappingProxyType(
         Action.RUN_SURVEY_ROUNDS: _STAFF,
         Action.ANSWER_SURVEY_ROUND: _PEOPLE,
         Action.ERASE_PEOPLE: frozenset({"admin"}),
+        # UK GDPR Article 15: the person themselves, or the deanery on their behalf.
+        Action.EXPORT_PERSONAL_DATA: _PEOPLE | {"admin"},
+        Action.RECORD_LEAVER: _STAFF,
     }
 )
 

@@ -35,7 +35,7 @@ from domain.policy import NextStep
 from domain.relationship import Relationship
 from domain.scheme import Scheme
 from domain.timers import Outcome
-from domain.vocabulary import MatchingModel, State
+from domain.vocabulary import EndKind, MatchingModel, State
 from services.errors import Conflict, NotFound
 from services.keys import PersonalMapper, PersonKeys
 from services.matchmaking import Matchmaking
@@ -43,6 +43,9 @@ from services.survey_rounds import SurveyRounds
 from services.transcodings import ActorAsDict, DateAsISO
 
 A = TypeVar("A", bound=Aggregate)
+
+# Why a pair ended, or an invitation was withdrawn, when one of them left the scheme.
+LEFT_SCHEME = "left_scheme"
 
 # The event that creates each kind of aggregate.
 CREATED_EVENT: dict[type[Aggregate], type[Aggregate.Event]] = {
@@ -540,6 +543,53 @@ class Mentoring(Application[UUID]):
         relationship = self.get_relationship(relationship_id)
         relationship.ask_for_rematch(actor)
         return Saved(relationship, self._save(relationship))
+
+    # Leavers -----------------------------------------------------------------
+
+    def mentor_leaves(self, mentor_id: UUID, actor: Actor) -> Saved[Mentor]:
+        """The mentor has left the scheme, in one write: each pair of theirs ends
+        `withdrawn` (its place released, the mentee free to ask again), each
+        invitation awaiting their answer is withdrawn (back to requested, for another
+        mentor), and they are no longer available. Raises LeftScheme the second time."""
+        mentor = self.get_mentor(mentor_id)
+        mentor.leave(actor)
+        touched: list[Aggregate] = [mentor]
+        for relationship_id in list(mentor.relationship_ids):
+            relationship = self.get_relationship(relationship_id)
+            mentee = self.get_mentee(relationship.mentee_id)
+            self._withdraw(relationship, mentor, mentee, actor)
+            touched += [relationship, mentee]
+        for relationship_id in self.matchmaking.invitations_to(mentor_id):
+            relationship = self.get_relationship(relationship_id)
+            if relationship.state == State.MENTOR_INVITED and relationship.mentor_id == mentor_id:
+                relationship.withdraw_invitation(LEFT_SCHEME, actor)
+                touched.append(relationship)
+        return Saved(mentor, self._save(*touched))
+
+    def mentee_leaves(self, mentee_id: UUID, actor: Actor) -> Saved[Mentee]:
+        """The mentee has left the scheme, in one write: their open relationship ends
+        `withdrawn` (the mentor's place released). Raises LeftScheme the second time."""
+        mentee = self.get_mentee(mentee_id)
+        mentee.leave(actor)
+        touched: list[Aggregate] = [mentee]
+        if mentee.open_relationship_id is not None:
+            relationship = self.get_relationship(mentee.open_relationship_id)
+            mentor = (
+                None if relationship.mentor_id is None else self.get_mentor(relationship.mentor_id)
+            )
+            self._withdraw(relationship, mentor, mentee, actor)
+            touched += [relationship] if mentor is None else [relationship, mentor]
+        return Saved(mentee, self._save(*touched))
+
+    @staticmethod
+    def _withdraw(
+        relationship: Relationship, mentor: Mentor | None, mentee: Mentee, actor: Actor
+    ) -> None:
+        """End an open relationship `withdrawn` because one of the pair left, unsaved."""
+        relationship.end(EndKind.WITHDRAWN, LEFT_SCHEME, actor)
+        mentee.close_request(relationship.id, actor)
+        if mentor is not None:
+            mentor.release_place(relationship.id, actor)
 
     def rematch(self, relationship_id: UUID, actor: Actor) -> Saved[Relationship]:
         """Open a new request for the same mentee; previous mentors stay excluded.

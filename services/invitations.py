@@ -46,6 +46,12 @@ class InvitationsAwaitingAnswer:
             self._catch_up(app)
             return Counter(self._mentor_of.values())
 
+    def awaiting(self, app: Application[Any], mentor_id: UUID) -> list[UUID]:
+        """The relationships whose invitation awaits this mentor's answer."""
+        with self._lock:
+            self._catch_up(app)
+            return [r for r, mentor in self._mentor_of.items() if mentor == mentor_id]
+
     def _catch_up(self, app: Application[Any]) -> None:
         topics = [_OPENED, *_CLOSED]
         while True:

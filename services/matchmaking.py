@@ -69,6 +69,10 @@ class Matchmaking:
         """Per mentor, the invitations awaiting their answer."""
         return self._awaiting.places_held(self._mentoring)
 
+    def invitations_to(self, mentor_id: UUID) -> list[UUID]:
+        """The relationships whose invitation awaits this mentor's answer."""
+        return self._awaiting.awaiting(self._mentoring, mentor_id)
+
     def candidates(self, relationship_id: UUID, limit: int | None = None) -> list[Candidate]:
         """The eligible mentors for a request, best first (at most `limit`), each with
         its score and reasons; a place held by an invitation awaiting an answer is not

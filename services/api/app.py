@@ -19,17 +19,20 @@ from services.api.routes import (
     erasure,
     health,
     imports,
+    leavers,
     notifications,
     people,
     relationships,
     reports,
     schemes,
     staff,
+    subject_access,
     survey_rounds,
     tokens,
 )
 from services.runtime import Runtime
 from services.web import board, my_pages, people_pages, signin, surveys
+from services.web import subject_access as subject_access_pages
 from services.web.links import keep_link_tokens_out_of
 from services.web.oidc import install_oidc
 
@@ -76,6 +79,8 @@ def create_api() -> MentoringApi:
         imports.router,
         survey_rounds.router,
         erasure.router,
+        leavers.router,
+        subject_access.router,
     ):
         publish_roles(router)
         app.include_router(router)
@@ -85,6 +90,7 @@ def create_api() -> MentoringApi:
     people_pages.install(app)
     surveys.install(app)
     my_pages.install(app)
+    app.include_router(subject_access_pages.router)
     return app
 
 

@@ -84,7 +84,8 @@ class Attempt:
 
 class Skip(Exception):
     """The delivery will not be sent (reminders off, an outdated invitation, an
-    inactive account); its reason is the error kind recorded."""
+    inactive account, a person who has left the scheme); its reason is the error
+    kind recorded."""
 
 
 class Sender:
@@ -365,10 +366,14 @@ class Sender:
             else None
         )
         if role == "mentee":
+            if mentee.left_at is not None:
+                raise Skip("left_scheme")
             own = Recipient(role, str(mentee.id), mentee.name, mentee.email, mentee.reminders)
             return own, Party("mentor", mentor.name) if mentor is not None else None
         if mentor is None or mentor.id != person:
             mentor = self.mentoring.get_mentor(person)
+        if mentor.left_at is not None:
+            raise Skip("left_scheme")
         own = Recipient(role, str(mentor.id), mentor.name, mentor.email, mentor.reminders)
         return own, Party("mentee", mentee.name)
 

@@ -202,6 +202,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     "answer a survey round as the mentor": Endpoint(
         "POST", "/v1/survey-rounds/{round}/responses", body={"answers": {"ready": True}}
     ),
+    "export a mentee's data": Endpoint("GET", "/v1/people/{mentee}/export", "matched"),
+    "export a mentor's data": Endpoint("GET", "/v1/people/{mentor}/export", "matched"),
+    "record a mentor leaving": Endpoint("POST", "/v1/mentors/{mentor}/leave", "matched"),
+    "record a mentee leaving": Endpoint("POST", "/v1/mentees/{mentee}/leave", "matched"),
     # Last: a cohort run invites every request of the scheme, shared records too.
     "list candidates": Endpoint("GET", RELATIONSHIP + "/candidates", "requested"),
     "match a cohort": Endpoint(
@@ -271,6 +275,10 @@ EXPECTED: dict[str, tuple[int, ...]] = {
                                    (403, 403, 403, 422, 422, 201, 201, 403, 403, 401, 401),
     "answer a survey round as the mentor":
                                    (403, 403, 403, 201, 201, 422, 422, 403, 403, 401, 401),
+    "export a mentee's data":      (200, 403, 403, 404, 404, 200, 404, 403, 403, 401, 401),
+    "export a mentor's data":      (200, 403, 403, 200, 404, 404, 404, 403, 403, 401, 401),
+    "record a mentor leaving":     (200, 200, 404, 403, 403, 403, 403, 403, 403, 401, 401),
+    "record a mentee leaving":     (200, 200, 404, 403, 403, 403, 403, 403, 403, 401, 401),
     "list candidates":             (200, 200, 404, 403, 403, 200, 404, 403, 403, 401, 401),
     "match a cohort":              (200, 200, 404, 403, 403, 403, 403, 403, 403, 401, 401),
 }
