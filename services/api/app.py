@@ -26,7 +26,7 @@ from services.api.routes import (
     tokens,
 )
 from services.runtime import Runtime
-from services.web import signin
+from services.web import report_pages, signin
 from services.web.links import keep_link_tokens_out_of
 
 
@@ -73,6 +73,7 @@ def create_api() -> MentoringApi:
         publish_roles(router)
         app.include_router(router)
     signin.install(app)
+    app.include_router(report_pages.router)
     return app
 
 
