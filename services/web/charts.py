@@ -120,7 +120,10 @@ def _bar(chart_id: str, bar: Bar, y: float, scale: float) -> str:
     target = ""
     if bar.target is not None:
         x = _x(bar.target, scale)
+        # A white edge under the dashed line keeps it seen across a dark bar.
         target = (
+            f'<line x1="{x}" y1="{y - TARGET_OVERHANG}" x2="{x}" '
+            f'y2="{y + BAR_HEIGHT + TARGET_OVERHANG}" stroke="#ffffff" stroke-width="6"/>'
             f'<line class="app-chart__target" x1="{x}" y1="{y - TARGET_OVERHANG}" x2="{x}" '
             f'y2="{y + BAR_HEIGHT + TARGET_OVERHANG}" stroke="{INK}" stroke-width="3" '
             'stroke-dasharray="4 3"/>'
