@@ -120,14 +120,7 @@ def _read_reports(
         "rates": report_view.rates(cohorts, this, previous),
         "days": report_view.days(cohorts, this, previous),
         "survey": report_view.survey(cohorts, this, previous, scheme.survey),
-        "objectives": [
-            o
-            | {
-                "met_text": report_view.met_text(o["met"]),
-                "target_text": report_view.target_text(o, lambda target: f"{target:g}"),
-            }
-            for o in this["objectives"]
-        ],
+        "objectives": report_view.objectives(this["objectives"]),
         "equity": report_view.equity(reports.equity(runtime.pool, scheme_id)),
     }
 

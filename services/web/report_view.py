@@ -254,3 +254,42 @@ def equity(rows: Iterable[Row]) -> dict[str, list[EquityLine]]:
             EquityLine(str(row["group"]), measure, shown)
         )
     return fields
+
+
+def objective_value_text(objective: Row, value: float | None) -> str:
+    """An objective's target or actual as written: a percentage for a rate or a
+    survey result, days for a median of days, else the number."""
+    if value is None:
+        return "no value yet"
+    metric = str(objective["metric"])
+    if metric in RATES or metric.startswith(("survey:", "meetings_mode:")):
+        return percent(value)
+    if metric in DAYS:
+        return f"{value:g} days"
+    return f"{value:g}"
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A SMART objective as written: what it says, the measure it holds to a
+    target, the target, the cohort's actual value and whether it is met."""
+
+    description: str
+    metric: str
+    target: str
+    actual: str
+    met: str
+
+
+def objectives(rows: Iterable[Row]) -> list[Objective]:
+    """The scheme's objectives, as the cohort's evaluation gives them."""
+    return [
+        Objective(
+            str(o["description"]),
+            str(o["metric"]),
+            target_text(o, lambda target, o=o: objective_value_text(o, target)),
+            objective_value_text(o, o["actual"]),
+            met_text(o["met"]),
+        )
+        for o in rows
+    ]

@@ -102,3 +102,16 @@ def test_an_auditor_opens_the_governance_page_and_a_pairs_audit_trail(
     page.get_by_role("heading", name="Who read whose record").wait_for()
     assert_fit_for_everyone(page)
     assert problems == []
+
+
+def test_the_reports_work_without_javascript(
+    site: Site, without_javascript: BrowserContext, script: ScriptedScheme
+) -> None:
+    scheme = str(script.scheme_id)
+    email = staff(site, "reporter")
+    page = sign_in(site, without_javascript, email, f"/schemes/{scheme}/reports")
+    page.get_by_role("heading", name="Reports: 2025").wait_for()
+    page.select_option("#cohort", "")
+    page.get_by_role("button", name="Show this cohort").click()
+    page.get_by_role("heading", name="Reports: all cohorts").wait_for()
+    assert page.get_by_role("img", name="Time to match and to the first meeting").is_visible()

@@ -71,6 +71,8 @@ def test_the_coordinator_sees_the_latest_cohort_beside_the_one_before_as_charts_
     )
     assert "Median days from asking to a match (2025): 7.0 days (of 1)" in page.text
     assert "Overall, how satisfied are you with the scheme?" in page.text
+    assert "Nine in ten of those signed up meet their mentor" in page.text
+    assert "<td" in page.text and "at least 90%" in page.text
     assert "style=" not in page.text
     whole = coordinator.get(f"/schemes/{script.scheme_id}/reports", params={"cohort": ""})
     assert "Reports: all cohorts" in whole.text
