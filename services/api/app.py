@@ -31,7 +31,7 @@ from services.api.routes import (
     tokens,
 )
 from services.runtime import Runtime
-from services.web import board, my_pages, people_pages, signin, surveys
+from services.web import board, my_pages, people_pages, report_pages, signin, surveys
 from services.web import subject_access as subject_access_pages
 from services.web.links import keep_link_tokens_out_of
 from services.web.oidc import install_oidc
@@ -91,6 +91,7 @@ def create_api() -> MentoringApi:
     surveys.install(app)
     my_pages.install(app)
     app.include_router(subject_access_pages.router)
+    app.include_router(report_pages.router)
     return app
 
 

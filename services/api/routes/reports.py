@@ -21,14 +21,15 @@ from pydantic import AwareDatetime
 from domain.errors import InvalidValue
 from projections import access_log, queries
 from projections.reading import Page
-from services.access import Action, check_scheme, sees_sealed
+from services import reports
+from services.access import Action, sees_sealed
 from services.api import answers
 from services.api.csv_export import csv_response
 from services.api.deps import RuntimeDep, require
 from services.api.problems import AUTHENTICATED, BEHIND, ONE_RECORD
 from services.auth import Principal
-from services.errors import NotFound
-from services.read_side import caught_up, projections_behind
+from services.read_side import caught_up
+from services.reports import report_scope
 from services.runtime import Runtime
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=AUTHENTICATED | BEHIND)
@@ -51,18 +52,6 @@ CSV: dict[int | str, dict[str, Any]] = {200: {"content": _AS_CSV}}
 PAGED: dict[int | str, dict[str, Any]] = {
     200: {"content": _AS_CSV, "headers": {"Next-Cursor": _NEXT_CURSOR}}
 }
-
-
-def _scheme_scope(principal: Principal, scheme_id: UUID | None) -> UUID | None:
-    """Coordinators report on their own schemes: one named, or their only one."""
-    if principal.role != "coordinator":
-        return scheme_id
-    if scheme_id is None:
-        if len(principal.scheme_ids) != 1:
-            raise InvalidValue("scheme_id is required: you coordinate more than one scheme")
-        return next(iter(principal.scheme_ids))
-    check_scheme(principal, scheme_id, "scheme", scheme_id)
-    return scheme_id
 
 
 def _wants_csv(request: Request) -> bool:
@@ -103,7 +92,7 @@ def stalled(
     cursor: str | None = None,
 ) -> Response:
     """Open stalls, longest first: the list coordinators work from."""
-    scope = _scheme_scope(principal, scheme_id)
+    scope = report_scope(principal, scheme_id)
     return _paged(
         request,
         runtime,
@@ -123,19 +112,9 @@ def evaluation(
 ) -> Response:
     """Named metrics (rates 0..1) with numerator and denominator, survey results and
     the scheme's SMART objectives, target against actual."""
-    _scheme_scope(principal, scheme_id)
-    with caught_up(runtime.pool) as connection:
-        report = queries.evaluation(connection, scheme_id, cohort)
-    if report is None:
-        raise NotFound("evaluation for scheme and cohort", f"{scheme_id} {cohort or ''}".strip())
-    # In CSV, objectives follow the metrics as rows named `objective:<id>`, with the
-    # metric each one measures in a column of its own.
-    objectives = [
-        {"metric": f"objective:{o['id']}", "value": o["actual"], "objective_metric": o["metric"]}
-        | {k: v for k, v in o.items() if k not in ("actual", "id", "metric")}
-        for o in report["objectives"]
-    ]
-    return _answer(request, report["metrics"] + objectives, body=report)
+    report_scope(principal, scheme_id)
+    report = reports.evaluation(runtime.pool, scheme_id, cohort)
+    return _answer(request, reports.evaluation_rows(report), body=report)
 
 
 @router.get(
@@ -152,7 +131,7 @@ def mentor_load(
     limit: Limit = 100,
     cursor: str | None = None,
 ) -> Response:
-    scope = _scheme_scope(principal, scheme_id)
+    scope = report_scope(principal, scheme_id)
     return _paged(
         request,
         runtime,
@@ -168,9 +147,8 @@ def equity(
 ) -> Response:
     """Uptake, match, met-mentor and no-blame-end rates by demographic group; counts
     under 5 are suppressed."""
-    _scheme_scope(principal, scheme_id)
-    with caught_up(runtime.pool) as connection:
-        rows = queries.equity(connection, scheme_id)
+    report_scope(principal, scheme_id)
+    rows = reports.equity(runtime.pool, scheme_id)
     return _answer(request, rows)
 
 
@@ -183,7 +161,7 @@ def counts(
     as_of: AwareDatetime | None = None,
 ) -> Response:
     """Relationships per state as they stood at `as_of` (default: now)."""
-    _scheme_scope(principal, scheme_id)
+    report_scope(principal, scheme_id)
     moment = as_of or datetime.now().astimezone()
     with caught_up(runtime.pool) as connection:
         report = queries.counts_as_of(connection, scheme_id, moment)
@@ -221,10 +199,7 @@ def verify(principal: AuditReader, runtime: RuntimeDep) -> dict[str, Any]:
     """Check the audit log's hash chain and that it is complete up to the head of the
     event store: `{ok, rows, complete, lag, first_bad_row}`. Waits as other reports
     do for the audit projection, then answers even if it is still behind."""
-    with runtime.pool.connection() as connection:
-        connection.autocommit = True
-        projections_behind(connection, ["audit_log"])
-        return queries.verify_audit(connection)
+    return reports.verify_audit(runtime.pool)
 
 
 @router.get("/access-log", response_model=list[answers.Access], responses=PAGED)
