@@ -149,6 +149,11 @@ def what(event: dict[str, Any], name_of_mentor: Callable[[str], str]) -> str:
     if kind == "Ended":
         reason = f" ({d['reason_category'].replace('_', ' ')})" if d.get("reason_category") else ""
         return END_KINDS.get(d["kind"], "Ended") + reason
+    if kind == "PairingChecked":
+        working = d.get("working")  # sealed: only auditors see the answer
+        if working is None:
+            return f"The {d['party']} answered whether the pairing is working"
+        return f"The {d['party']} said the pairing is {'' if working else 'not '}working for them"
     if kind == "FeedbackGiven":
         return f"Feedback given by the {d['respondent']} at the {d['stage']}"
     return _FIXED.get(kind, "Changed")
@@ -164,4 +169,5 @@ _FIXED: Mapping[str, str] = {
     "MidpointDue": "The midpoint review became due",
     "EndOfSchemeDue": "The planned end was reached",
     "Rematched": "Rematched: a new request for a mentor was made",
+    "RematchAsked": "The mentee asked the coordinator for a new mentor",
 }
