@@ -34,6 +34,7 @@ from domain.people import Mentee, Mentor
 from domain.policy import NextStep
 from domain.relationship import Relationship
 from domain.scheme import Scheme
+from domain.survey_round import SurveyRound
 from domain.timers import Outcome
 from domain.vocabulary import EndKind, MatchingModel, State
 from services.errors import Conflict, NotFound
@@ -53,6 +54,7 @@ CREATED_EVENT: dict[type[Aggregate], type[Aggregate.Event]] = {
     Mentor: Mentor.Registered,
     Mentee: Mentee.Registered,
     Relationship: Relationship.Requested,
+    SurveyRound: SurveyRound.Scheduled,
 }
 
 

@@ -209,8 +209,9 @@ def _event(event: Any, person: Person, own_record: bool = False) -> dict[str, An
 def _feedback(
     mentoring: Mentoring, relationships: Iterable[Relationship], person: Person
 ) -> list[dict[str, Any]]:
-    """The survey answers the person gave, in each relationship."""
-    return [
+    """The survey answers the person gave: in each relationship's check-ins, then to
+    each survey round that asked them."""
+    in_relationships = [
         json_object(
             {
                 "relationship_id": relationship.id,
@@ -223,6 +224,19 @@ def _feedback(
         for event in mentoring.events.get(relationship.id)
         if isinstance(event, Relationship.FeedbackGiven) and event.respondent == person.kind
     ]
+    in_rounds = [
+        json_object(
+            {
+                "survey_round_id": survey_round.id,
+                "survey_round": survey_round.name,
+                "stage": survey_round.stage,
+                "given_at": event.timestamp,
+                "answers": event.answers,
+            }
+        )
+        for survey_round, event in mentoring.survey_rounds.answers_of(person.id)
+    ]
+    return in_relationships + in_rounds
 
 
 def _notifications(pool: ConnectionPool, person: Person) -> list[dict[str, Any]]:

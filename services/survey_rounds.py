@@ -49,6 +49,16 @@ class SurveyRounds:
     def get(self, round_id: UUID) -> SurveyRound:
         return self.mentoring._get(SurveyRound, "survey round", round_id)
 
+    def answers_of(self, person_id: UUID) -> list[tuple[SurveyRound, SurveyRound.Answered]]:
+        """Every round the person has answered, with their answers, oldest first."""
+        return [
+            (survey_round, event)
+            for _, survey_round in self.mentoring.all_of(SurveyRound)
+            if person_id in survey_round.answered
+            for event in self.mentoring.events.get(survey_round.id)
+            if isinstance(event, SurveyRound.Answered) and event.person_id == person_id
+        ]
+
     def schedule(
         self,
         scheme_id: UUID,

@@ -84,6 +84,18 @@ def history(api: Api, tmp_path_factory: pytest.TempPathFactory) -> History:
     api.ok(mentee.post(f"{path}/feedback", json=mine), 201)
     theirs = {"stage": "baseline", "respondent": "mentor", "answers": {"worthwhile": False}}
     api.ok(mentor.post(f"{path}/feedback", json=theirs), 201)
+    review = {
+        "name": "Zqx cohort review",
+        "stage": "midpoint",
+        "audience": "mentee",
+        "opens_on": TODAY,
+        "closes_on": TODAY,
+    }
+    round_id = api.ok(api.admin.post(f"/v1/schemes/{scheme_id}/survey-rounds", json=review), 201)[
+        "id"
+    ]
+    answer = {"answers": {"satisfied": 2}}
+    api.ok(mentee.post(f"/v1/survey-rounds/{round_id}/responses", json=answer), 201)
     send_everything(api, tmp_path_factory.mktemp("mail"))
     coordinator = api.as_(api.token("coordinator", scheme_ids=[scheme_id]))
     api.ok(coordinator.get(f"/v1/mentees/{mentee_id}"))
@@ -121,14 +133,17 @@ def test_a_mentees_export_holds_every_category_of_what_is_held_about_them(
     assert {"MeetingLogged", "AgreementRecorded", "Paused", "FeedbackGiven", "Ended"} <= set(types)
     own_pause = [e for e in relationship["events"] if e["type"] == "Paused" and not e["withheld"]]
     assert [e["details"]["reason_category"] for e in own_pause] == ["parental_leave"]
-    assert export["feedback"] == [
-        {
-            "relationship_id": history.relationship_id,
-            "stage": "midpoint",
-            "given_at": export["feedback"][0]["given_at"],
-            "answers": {"satisfied": 4},
-        }
-    ]
+    in_pair, in_round = export["feedback"]
+    assert in_pair == {
+        "relationship_id": history.relationship_id,
+        "survey_round_id": None,
+        "survey_round": None,
+        "stage": "midpoint",
+        "given_at": in_pair["given_at"],
+        "answers": {"satisfied": 4},
+    }
+    assert in_round["relationship_id"] is None and in_round["survey_round"] == "Zqx cohort review"
+    assert (in_round["stage"], in_round["answers"]) == ("midpoint", {"satisfied": 2})
     assert {n["kind"] for n in export["notifications"]} >= {"matched"}
     assert all(n["relationship_id"] == history.relationship_id for n in export["notifications"])
     reads = {(a["actor_role"], a["record_type"]) for a in export["access_log"]}

@@ -62,7 +62,12 @@ class ExportedRelationship(Answer):
 
 
 class GivenFeedback(Answer):
-    relationship_id: UUID
+    """Answers the person gave: in a relationship's own check-in (`relationship_id`),
+    or to a survey round that asked them (`survey_round_id`, `survey_round`: its name)."""
+
+    relationship_id: UUID | None = None
+    survey_round_id: UUID | None = None
+    survey_round: str | None = None
     stage: str
     given_at: Timestamp
     answers: dict[str, Any]
