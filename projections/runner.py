@@ -398,12 +398,17 @@ class AllRebuilt:
         return self.events / self.seconds if self.seconds else 0.0
 
 
+# Pages of all events, large so that rows folded over many events (a pair's) are
+# read and rewritten few times; about 350 MB at most held at once.
+ALL_BATCH_SIZE = 50_000
+
+
 def rebuild_all(
     app: Application[UUID],
     database: ReportingDatabase,
     *,
     names: Sequence[str] | None = None,
-    batch_size: int = 20000,
+    batch_size: int = ALL_BATCH_SIZE,
     on_progress: ProgressListener | None = None,
 ) -> AllRebuilt:
     """`rebuild` for projections (default: all) together: their tables are dropped,

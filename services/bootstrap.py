@@ -188,7 +188,7 @@ def rebuild_all(
     settings: Settings,
     *,
     names: Sequence[str] | None = None,
-    batch_size: int = 20000,
+    batch_size: int = runner.ALL_BATCH_SIZE,
     on_progress: ProgressListener | None = None,
 ) -> AllRebuilt:
     """`mentoring rebuild` (all): projections.runner.rebuild_all."""
