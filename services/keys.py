@@ -117,15 +117,16 @@ class PersonKeys:
         return self._remember(subject_id, self._open(bytes(row["key"])))
 
     def find_many(self, subject_ids: Collection[UUID]) -> dict[UUID, bytes | None]:
-        """The keys of many subjects in one query (None for a destroyed one), read
-        now, not from the cache, except for keys known to be destroyed."""
+        """The keys of many subjects (None for a destroyed one): those kept from the
+        last KEY_CACHE_SECONDS as `find` keeps them, the rest in one query."""
         if self.pool is None:
             return {subject_id: self._memory.get(subject_id) or None for subject_id in subject_ids}
+        now = time.monotonic()
         with self._lock:
             found: dict[UUID, bytes | None] = {
-                subject_id: None
+                subject_id: entry[1] or None
                 for subject_id in subject_ids
-                if (entry := self._cache.get(subject_id)) is not None and not entry[1]
+                if (entry := self._cache.get(subject_id)) is not None and entry[0] >= now
             }
         wanted = [subject_id for subject_id in subject_ids if subject_id not in found]
         if wanted:
@@ -269,9 +270,11 @@ class PersonalMapper(Mapper[UUID]):
         self, stored_events: Sequence[StoredEvent]
     ) -> list[DomainEventProtocol[UUID]]:
         """Decode a page of events with one look-up for the keys of all their
-        subjects (what a rebuild reads). The keys are read after the events were, so
-        an erasure recorded before any of these events reads as erased in all of
-        them; one recorded later is met by its own `Erased` event further on."""
+        subjects (what the projections read). The keys are read after the events
+        were, and an erasure is recorded KEY_CACHE_SECONDS after its keys are
+        destroyed, so an erasure recorded before any of these events reads as erased
+        in all of them; one recorded later is met by its own `Erased` event further
+        on (projections.erasure)."""
         decoded = [super(PersonalMapper, self).to_domain_event(s) for s in stored_events]
         sealed = [(event, found) for event in decoded if (found := _sealed_in(event))]
         if sealed:
