@@ -460,6 +460,8 @@ def _feed_all(
     Returns (events read, position reached)."""
     recorder = app.recorder
     assert isinstance(recorder, PostgresApplicationRecorder)
+    if not workers or not workers[0]._ready():
+        return 0, 0  # nothing chosen, or no event recorded yet
     head = recorder.max_notification_id() or 0
     wanted = [frozenset(worker.topics) or None for worker in workers]
     pages: queue.Queue[Page | None] = queue.Queue(2)
