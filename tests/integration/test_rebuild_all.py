@@ -7,13 +7,15 @@ projection that is not there is a one-line error."""
 import os
 import subprocess
 import sys
+import threading
+import time
 from uuid import UUID
 
 import psycopg
 import pytest
 
 from domain.privacy import ERASED
-from projections import runner
+from projections import queries, runner
 from services import bootstrap
 from tests.support.mentoring import mentoring, project
 from tests.support.settings import settings_for
@@ -21,6 +23,7 @@ from tests.support.tables import snapshot
 from tests.support.workload import Workload
 
 pytestmark = pytest.mark.postgres
+LIVE = ["relationships", "audit_log", "evaluation"]
 
 
 def mentoring_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
@@ -125,3 +128,44 @@ def test_a_projection_that_is_not_there_is_a_one_line_error(database_url: str) -
     both = mentoring_cli("rebuild", "audit_log", "--all", database_url=database_url)
     assert both.returncode == 2
     assert both.stderr.splitlines() == ["mentoring: rebuild takes a NAME or --all, not both"]
+
+
+def test_a_live_runner_and_writes_beside_the_rebuild_leave_the_tables_a_rebuild_makes(
+    database_url: str,
+) -> None:
+    stop, writing = threading.Event(), threading.Event()
+    with mentoring(database_url) as app:
+        workload = Workload(app, seed=16)
+        workload.write(2000, events_per_save=100)
+        head = project(database_url, batch_size=500)["audit_log"]
+        beside = threading.Thread(
+            target=bootstrap.run_projections,
+            args=(settings_for(database_url), stop),
+            # Three runners, not eight: the test server's connections are shared.
+            kwargs={"names": LIVE, "batch_size": 13, "poll_interval": 0.05},
+        )
+        beside.start()
+
+        def write() -> None:
+            while not writing.is_set():
+                workload.tick(5)
+                time.sleep(0.01)
+
+        writer = threading.Thread(target=write)
+        try:
+            workload.tick(5)
+            with psycopg.connect(database_url) as conn:  # the runner is up and running
+                assert queries.wait_for_position(conn, head + 1, timeout=30, projections=LIVE)
+            writer.start()
+            result = bootstrap.rebuild_all(settings_for(database_url), batch_size=300)
+        finally:
+            writing.set()
+            if writer.is_alive():
+                writer.join()
+            stop.set()
+            beside.join()
+    assert result.position > head
+    project(database_url)
+    after = snapshot(database_url)
+    bootstrap.rebuild_all(settings_for(database_url))
+    assert snapshot(database_url) == after
