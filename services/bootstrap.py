@@ -21,7 +21,13 @@ from temporalio.client import Client
 
 from projections import runner
 from projections.access_log import create_access_log
-from projections.runner import BatchListener, RebuildResult, ReportingDatabase
+from projections.runner import (
+    AllRebuilt,
+    BatchListener,
+    ProgressListener,
+    RebuildResult,
+    ReportingDatabase,
+)
 from services.application import Mentoring
 from services.auth import TokenStore
 from services.config import DEFAULT_TEMPORAL_ADDRESS, Settings, database_url_of
@@ -176,6 +182,20 @@ def rebuild(settings: Settings, name: str, *, batch_size: int = 20000) -> Rebuil
     """`mentoring rebuild NAME`: projections.runner.rebuild."""
     with reporting(settings) as (app, database):
         return runner.rebuild(app, database, name, batch_size=batch_size)
+
+
+def rebuild_all(
+    settings: Settings,
+    *,
+    names: Sequence[str] | None = None,
+    batch_size: int = runner.ALL_BATCH_SIZE,
+    on_progress: ProgressListener | None = None,
+) -> AllRebuilt:
+    """`mentoring rebuild` (all): projections.runner.rebuild_all."""
+    with reporting(settings) as (app, database):
+        return runner.rebuild_all(
+            app, database, names=names, batch_size=batch_size, on_progress=on_progress
+        )
 
 
 # The worker and the relay -------------------------------------------------------------

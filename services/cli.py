@@ -113,15 +113,18 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("id", metavar="ID", help="the message's id (mail list)")
     rebuild = commands.add_parser(
         "rebuild",
-        help="rebuild one reporting projection",
-        description="Drop one projection's tables and rebuild them from the events.",
+        help="rebuild one reporting projection, or all of them",
+        description="Drop one projection's tables (or, without NAME, every projection's) "
+        "and rebuild them from the events; all at once reads the events once, showing "
+        "progress on stderr.",
     )
     rebuild.add_argument(
         "name",
-        choices=sorted(PROJECTIONS),
+        nargs="?",
         metavar="NAME",
-        help=f"one of: {', '.join(sorted(PROJECTIONS))}",
+        help=f"one of: {', '.join(sorted(PROJECTIONS))} (default: all)",
     )
+    rebuild.add_argument("--all", action="store_true", help="every projection (the default)")
     audit = commands.add_parser(
         "audit", help="check the audit trail", description="The audit trail."
     )
@@ -341,13 +344,28 @@ def show_mail(settings: Settings, message_id: str) -> None:
     sys.stdout.write(stored.message.as_string())
 
 
-def rebuild(settings: Settings, name: str) -> None:
+def rebuild(settings: Settings, name: str | None, every: bool) -> None:
+    from projections.registry import PROJECTIONS
     from services import bootstrap
+    from services.progress import Progress
 
-    result = bootstrap.rebuild(bootstrap.with_database(settings), name)
+    if name is not None and every:
+        raise UsageError("rebuild takes a NAME or --all, not both")
+    if name is not None and name not in PROJECTIONS:
+        raise UsageError(f"no projection {name!r}; the projections are: {', '.join(PROJECTIONS)}")
+    settings = bootstrap.with_database(settings)
+    if name is not None:
+        result = bootstrap.rebuild(settings, name)
+        print(
+            f"rebuilt {result.name}: {result.events} events to position {result.position} "
+            f"in {result.seconds:.1f} s ({result.events_per_second:,.0f} events/s)"
+        )
+        return
+    rebuilt = bootstrap.rebuild_all(settings, on_progress=Progress(sys.stderr))
     print(
-        f"rebuilt {result.name}: {result.events} events to position {result.position} "
-        f"in {result.seconds:.1f} s ({result.events_per_second:,.0f} events/s)"
+        f"rebuilt all {len(rebuilt.applied)} projections: {rebuilt.events} events to "
+        f"position {rebuilt.position} in {rebuilt.seconds:.1f} s "
+        f"({rebuilt.events_per_second:,.0f} events/s)"
     )
 
 
@@ -460,7 +478,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     elif args.command == "mail":
         show_mail(settings, args.id)
     elif args.command == "rebuild":
-        rebuild(settings, args.name)
+        rebuild(settings, args.name, args.all)
     elif args.command == "audit":
         return verify_audit(settings)
     elif args.command == "keys":

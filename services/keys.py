@@ -18,7 +18,7 @@ import base64
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any, Protocol, cast
 from uuid import UUID
 
@@ -115,6 +115,31 @@ class PersonKeys:
         if row is None:
             return None
         return self._remember(subject_id, self._open(bytes(row["key"])))
+
+    def find_many(self, subject_ids: Collection[UUID]) -> dict[UUID, bytes | None]:
+        """The keys of many subjects (None for a destroyed one): those kept from the
+        last KEY_CACHE_SECONDS as `find` keeps them, the rest in one query."""
+        if self.pool is None:
+            return {subject_id: self._memory.get(subject_id) or None for subject_id in subject_ids}
+        now = time.monotonic()
+        with self._lock:
+            found: dict[UUID, bytes | None] = {
+                subject_id: entry[1] or None
+                for subject_id in subject_ids
+                if (entry := self._cache.get(subject_id)) is not None and entry[0] >= now
+            }
+        wanted = [subject_id for subject_id in subject_ids if subject_id not in found]
+        if wanted:
+            with self.pool.connection() as connection:
+                rows = connection.execute(
+                    "SELECT subject_id, key FROM person_keys WHERE subject_id = ANY(%s)",
+                    (wanted,),
+                ).fetchall()
+            for row in rows:
+                found[row["subject_id"]] = (
+                    self._remember(row["subject_id"], self._open(bytes(row["key"]))) or None
+                )
+        return found
 
     def key_for(self, subject_id: UUID) -> bytes | None:
         """The subject's key, made now if they have none yet; None if it was destroyed
@@ -235,15 +260,41 @@ class PersonalMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
-        state = vars(domain_event)
-        inner = state.get("state") if isinstance(domain_event, Snapshot) else None
-        containers = [state] + ([inner] if isinstance(inner, dict) else [])
-        sealed = [(c, name) for c in containers for name, value in c.items() if is_sealed(value)]
+        sealed = _sealed_in(domain_event)
         if sealed:
-            key = self.keys.find(state["originator_id"])
-            for container, name in sealed:
-                container[name] = open_value(self.transcoder, key, container[name])
+            key = self.keys.find(vars(domain_event)["originator_id"])
+            self._open_sealed(key, sealed)
         return domain_event
+
+    def to_domain_events(
+        self, stored_events: Sequence[StoredEvent]
+    ) -> list[DomainEventProtocol[UUID]]:
+        """Decode a page of events with one look-up for the keys of all their
+        subjects (what the projections read). The keys are read after the events
+        were, and an erasure is recorded KEY_CACHE_SECONDS after its keys are
+        destroyed, so an erasure recorded before any of these events reads as erased
+        in all of them; one recorded later is met by its own `Erased` event further
+        on (projections.erasure)."""
+        decoded = [super(PersonalMapper, self).to_domain_event(s) for s in stored_events]
+        sealed = [(event, found) for event in decoded if (found := _sealed_in(event))]
+        if sealed:
+            keys = self.keys.find_many({vars(event)["originator_id"] for event, _ in sealed})
+            for event, found in sealed:
+                self._open_sealed(keys.get(vars(event)["originator_id"]), found)
+        return decoded
+
+    def _open_sealed(self, key: bytes | None, sealed: list[tuple[dict[str, Any], str]]) -> None:
+        for container, name in sealed:
+            container[name] = open_value(self.transcoder, key, container[name])
+
+
+def _sealed_in(domain_event: Any) -> list[tuple[dict[str, Any], str]]:
+    """The sealed fields of a decoded event (and of a snapshot's state), as
+    (container, name)."""
+    state = vars(domain_event)
+    inner = state.get("state") if isinstance(domain_event, Snapshot) else None
+    containers = [state] + ([inner] if isinstance(inner, dict) else [])
+    return [(c, name) for c in containers for name, value in c.items() if is_sealed(value)]
 
 
 def _with_state(domain_event: Any, state: dict[str, Any]) -> Any:
