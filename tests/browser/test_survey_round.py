@@ -149,7 +149,7 @@ def open_round(site: Site, token: str, scheme: str) -> str:
     return round_id
 
 
-def invitation(site: Site, email: str) -> EmailMessage:
+def survey_mail(site: Site, email: str) -> EmailMessage:
     found = [m for m in notices_to(site, email) if SUBJECT in str(m["Subject"])]
     assert len(found) == 1, f"{len(found)} invitations to {email}"
     return found[0]
@@ -206,11 +206,13 @@ def test_a_cohort_answers_a_round_whether_or_not_they_met_and_the_report_counts_
     form_path = f"/surveys/{round_id}"
     sender.round()
     links = {
-        name: notice_link(invitation(site, email_of(name)), "Answer the survey:") for name in COHORT
+        name: notice_link(survey_mail(site, email_of(name)), "Answer the survey:")
+        for name in COHORT
     }
     assert all(form_path.replace("/", "%2F") in link for link in links.values())
+    assert not any(SUBJECT in str(m["Subject"]) for m in notices_to(site, email_of("mentor.met")))
 
-    # The mentee who was never matched answers from the link in her email.
+    # The mentee who was never matched answers from the link in their email.
     page = follow(site, phone(), email_of("never_matched"), links["never_matched"])
     problems = watch_for_problems(page)
     assert page.get_by_role("heading", name="Cohort review 2026").is_visible()
@@ -229,7 +231,7 @@ def test_a_cohort_answers_a_round_whether_or_not_they_met_and_the_report_counts_
     send(page)
     assert page.get_by_role("heading", name="Thank you for your answers").is_visible()
 
-    # A mentee who met her mentor has the form open twice and sends it from both.
+    # A mentee who met their mentor has the form open twice and sends it from both.
     first = follow(site, phone(), email_of("met"), links["met"])
     second = first.context.new_page()
     second.goto(form_path)
@@ -243,7 +245,7 @@ def test_a_cohort_answers_a_round_whether_or_not_they_met_and_the_report_counts_
     assert second.get_by_text("We have your answers to Cohort review 2026.").is_visible()
     assert_fit_for_everyone(second)
 
-    # The other mentee who met hers opens the form, but sends it only after the close.
+    # The other mentee who met theirs opens the form, but sends it only after the close.
     late = follow(site, phone(), email_of("met_too"), links["met_too"])
     choose(late, BENEFITED, "Yes")
 
