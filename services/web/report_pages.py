@@ -120,6 +120,7 @@ def _read_reports(
         "rates": report_view.rates(cohorts, this, previous),
         "days": report_view.days(cohorts, this, previous),
         "survey": report_view.survey(cohorts, this, previous, scheme.survey),
+        "survey_by_met": report_view.survey_by_met(this, scheme.survey),
         "objectives": report_view.objectives(this["objectives"]),
         "equity": report_view.equity(reports.equity(runtime.pool, scheme_id)),
     }

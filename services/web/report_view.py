@@ -237,6 +237,32 @@ def survey(cohorts: Cohorts, this: Row, previous: Row | None, questions: Iterabl
 
 
 @dataclass(frozen=True)
+class MetSplit:
+    """One survey question of the cohort shown, split by whether the respondent had
+    met their mentor when they answered: each side's positive answers as written."""
+
+    label: str
+    met: str
+    not_met: str
+
+
+def survey_by_met(this: Row, questions: Iterable[Row]) -> list[MetSplit]:
+    """The survey questions of the cohort shown (its `survey_by_met_mentor` rows),
+    each split into those who met their mentor and those who did not."""
+    texts = {str(q["id"]): str(q["text"]) for q in questions}
+    sides: dict[tuple[str, str, str], dict[bool, Row]] = {}
+    for row in this.get("survey_by_met_mentor", []):
+        key = (str(row["metric"]), str(row["stage"]), str(row["audience"]))
+        sides.setdefault(key, {})[bool(row["met_mentor"])] = row
+    lines = []
+    for (metric, stage, audience), side in sides.items():
+        question = metric.removeprefix("survey:")
+        label = f"{texts.get(question, question)} ({audience}s, {stage})"
+        lines.append(MetSplit(label, rate_text(side.get(True)), rate_text(side.get(False))))
+    return lines
+
+
+@dataclass(frozen=True)
 class EquityLine:
     group: str
     measure: str
