@@ -226,10 +226,8 @@ def test_an_open_relationship_is_refused_then_the_ended_person_is_erased_everywh
         assert not found_in(everything, value), value
     # The demographics are no longer beside the person's id anywhere: an anonymous
     # record holds them (tests/integration/test_erasure_rebuild.py).
-    linked = rows(
-        database_url, "SELECT count(*) FROM reporting.equity_mentees WHERE mentee_id = %s", mentee_id
-    )
-    assert linked == [(0,)]
+    linked = "SELECT count(*) FROM reporting.equity_mentees WHERE mentee_id = %s"
+    assert rows(database_url, linked, mentee_id) == [(0,)]
     assert rows(
         database_url,
         "SELECT count(*) FROM reporting.relationship_pauses WHERE id = %s",

@@ -34,6 +34,7 @@ from tests.support.settings import settings_for
 
 pytestmark = pytest.mark.postgres
 
+LINKED = "SELECT count(*) FROM reporting.equity_mentees WHERE mentee_id = %s"
 ANONYMOUS = "SELECT scheme_id::text, demographics FROM reporting.equity_anonymous"
 
 
@@ -101,9 +102,7 @@ def test_the_counts_are_the_same_after_an_erasure_and_a_rebuild_of_every_project
     assert anonymous == [(scheme["id"], DEMOGRAPHICS)]
     record_ids = rows(database_url, "SELECT record_id FROM reporting.equity_anonymous")
     assert str(record_ids[0][0]) != mentee_id
-    assert rows(
-        database_url, "SELECT count(*) FROM reporting.equity_mentees WHERE mentee_id = %s", mentee_id
-    ) == [(0,)]
+    assert rows(database_url, LINKED, mentee_id) == [(0,)]
     verified = api.ok(api.admin.get("/v1/reports/audit/verify"))
     assert verified["ok"]
 
@@ -114,9 +113,7 @@ def test_the_counts_are_the_same_after_an_erasure_and_a_rebuild_of_every_project
 
     assert reports(api, scheme["id"]) == before
     assert rows(database_url, ANONYMOUS) == anonymous
-    assert rows(
-        database_url, "SELECT count(*) FROM reporting.equity_mentees WHERE mentee_id = %s", mentee_id
-    ) == [(0,)]
+    assert rows(database_url, LINKED, mentee_id) == [(0,)]
     assert api.ok(api.admin.get("/v1/reports/audit/verify")) == verified
     shown_after = api.ok(api.admin.get(f"/v1/mentees/{mentee_id}"))
     assert (shown_after["name"], shown_after["email"]) == ("erased", "erased")
