@@ -19,6 +19,11 @@ class Classified:
     - `PERSONAL_FIELDS` identify or describe a person (names, emails, a mentee's
       own objectives, why a pair paused, survey answers): never in the audit log's
       details;
+    - `PSEUDONYMOUS_FIELDS` describe a pairing through ids only (survey answers:
+      yes/no and 1-5 scores to the scheme's own questions): personal like the
+      above (never in the audit log's details, nor in the other party's export),
+      but not encrypted under a person's key, so that an erasure leaves the
+      evaluation counts whole through any rebuild (docs/data-protection-erasure.md);
     - `SPECIAL_CATEGORY_FIELDS` are personal data of the special categories of UK
       GDPR Article 9 (demographics, kept for equity monitoring only);
     - `SEALED_FIELDS` only auditors see (who ended a pairing without blame, and
@@ -26,12 +31,20 @@ class Classified:
     """
 
     PERSONAL_FIELDS: ClassVar[frozenset[str]] = frozenset()
+    PSEUDONYMOUS_FIELDS: ClassVar[frozenset[str]] = frozenset()
     SPECIAL_CATEGORY_FIELDS: ClassVar[frozenset[str]] = frozenset()
     SEALED_FIELDS: ClassVar[frozenset[str]] = frozenset()
 
 
 def personal_fields(event: object) -> frozenset[str]:
-    """The personal fields, special categories included, of an event or event class."""
+    """The personal fields, special categories and pseudonymous ones included, of an
+    event or event class."""
+    return keyed_fields(event) | _fields(event, "PSEUDONYMOUS_FIELDS")
+
+
+def keyed_fields(event: object) -> frozenset[str]:
+    """The personal fields of an event or event class that are encrypted under their
+    subject's key (services.keys): all but the pseudonymous ones."""
     return _fields(event, "PERSONAL_FIELDS") | _fields(event, "SPECIAL_CATEGORY_FIELDS")
 
 

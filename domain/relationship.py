@@ -209,7 +209,7 @@ class Relationship(Aggregate):
         answers: dict[str, Any]
         actor: Actor
 
-        PERSONAL_FIELDS = frozenset({"answers"})
+        PSEUDONYMOUS_FIELDS = frozenset({"answers"})
 
     @event(Requested)
     def __init__(

@@ -95,7 +95,7 @@ class SurveyRound(Aggregate):
         answers: dict[str, Any]
         actor: Actor
 
-        PERSONAL_FIELDS = frozenset({"answers"})
+        PSEUDONYMOUS_FIELDS = frozenset({"answers"})
 
     @event(Scheduled)
     def __init__(

@@ -9,6 +9,12 @@ view counts people, never pairs, and hides every count under 5:
   group is hidden too, so the hidden count cannot be had by subtracting the shown
   groups from the scheme's total.
 Mentees who did not state a field count in the group `not stated`.
+
+An erased mentee (`Mentee.Erased`) leaves `equity_mentees`: their demographics are
+gone from their registration. The anonymous record written with the erasure
+(domain.equity_record) takes their place in `equity_anonymous`, unlinked from
+their id and their pairs, so that the counts are the same after an erasure, and
+after a rebuild, as before it.
 """
 
 from collections.abc import Sequence
@@ -16,6 +22,7 @@ from typing import Any
 
 from psycopg import Cursor
 
+from domain.equity_record import AnonymousEquityRecord
 from domain.people import Mentee
 from projections.events import STATE_TOPICS, topics
 from projections.pairs import PAIR_COLUMNS
@@ -36,6 +43,15 @@ MENTEE_COLUMNS: dict[str, str] = {
     "cohort": "text NOT NULL",
     "demographics": "jsonb",
     "registered_at": "timestamptz NOT NULL",
+}
+ANONYMOUS_COLUMNS: dict[str, str] = {
+    "record_id": "uuid PRIMARY KEY",
+    "scheme_id": "uuid NOT NULL",
+    "demographics": "jsonb",
+    "requested": "boolean NOT NULL",
+    "matched": "boolean NOT NULL",
+    "met": "boolean NOT NULL",
+    "no_blame": "boolean NOT NULL",
 }
 PAIR_FACTS = {
     column: PAIR_COLUMNS[column]
@@ -68,12 +84,15 @@ person AS (
     FROM reporting.equity_mentees m
     LEFT JOIN reporting.equity_pairs p ON p.mentee_id = m.mentee_id
     GROUP BY m.scheme_id, m.mentee_id, m.demographics
+    UNION ALL
+    SELECT scheme_id, record_id, demographics, requested, matched, met, no_blame
+    FROM reporting.equity_anonymous
 ),
 field AS (
-    SELECT DISTINCT m.scheme_id, f.field
-    FROM reporting.equity_mentees m
-    CROSS JOIN LATERAL jsonb_object_keys(m.demographics) AS f(field)
-    WHERE jsonb_typeof(m.demographics) = 'object'
+    SELECT DISTINCT p.scheme_id, f.field
+    FROM person p
+    CROSS JOIN LATERAL jsonb_object_keys(p.demographics) AS f(field)
+    WHERE jsonb_typeof(p.demographics) = 'object'
 ),
 grouped AS (
     SELECT f.scheme_id, f.field,
@@ -127,9 +146,10 @@ FROM judged
 
 
 class EquityView(ReportingView):
-    tables = ("equity_pairs", "equity_mentees")
+    tables = ("equity_pairs", "equity_mentees", "equity_anonymous")
     ddl = (
         create_table_sql("equity_mentees", MENTEE_COLUMNS),
+        create_table_sql("equity_anonymous", ANONYMOUS_COLUMNS),
         "CREATE INDEX IF NOT EXISTS equity_mentees_scheme ON reporting.equity_mentees (scheme_id)",
         create_table_sql("equity_pairs", PAIR_FACTS),
         "CREATE INDEX IF NOT EXISTS equity_pairs_mentee ON reporting.equity_pairs (mentee_id)",
@@ -139,10 +159,11 @@ class EquityView(ReportingView):
 
 class EquityProjection(ReportingProjection):
     name = "equity"
-    topics = topics(Mentee.Registered) + STATE_TOPICS
+    topics = topics(Mentee.Registered, Mentee.Erased, AnonymousEquityRecord.Recorded) + STATE_TOPICS
     view_class = EquityView
 
     def project(self, curs: Cursor[Any], events: Sequence[Positioned]) -> None:
+        people = (Mentee.Registered, Mentee.Erased, AnonymousEquityRecord.Recorded)
         registered = [e for e, _ in events if isinstance(e, Mentee.Registered)]
         copy_rows(
             curs,
@@ -154,9 +175,27 @@ class EquityProjection(ReportingProjection):
             ),
             ("demographics",),
         )
+        copy_rows(
+            curs,
+            "equity_anonymous",
+            tuple(ANONYMOUS_COLUMNS),
+            (
+                {"record_id": e.originator_id, **vars(e)}
+                for e, _ in events
+                if isinstance(e, AnonymousEquityRecord.Recorded)
+            ),
+            ("demographics",),
+        )
+        erased = [e.originator_id for e, _ in events if isinstance(e, Mentee.Erased)]
+        if erased:
+            # Their pairs stay (a pair's later events still fold into its row), but
+            # without their registration they count no more.
+            curs.execute(
+                "DELETE FROM reporting.equity_mentees WHERE mentee_id = ANY(%s)", (erased,)
+            )
         fold_pairs(
             curs,
             "equity_pairs",
             tuple(PAIR_FACTS),
-            [(e, p) for e, p in events if not isinstance(e, Mentee.Registered)],
+            [(e, p) for e, p in events if not isinstance(e, people)],
         )

@@ -1,21 +1,18 @@
 """The `erasure` projection: when a person is erased (`Mentor.Erased`,
 `Mentee.Erased`), the rows of the other projections that held their personal data
-in the clear are scrubbed, and their equity record is cut from their id.
+in the clear are scrubbed. (The equity counts are the `equity` projection's: an
+erased mentee's place there is taken by an anonymous record, projections.equity.)
 
 Events read after the erasure already show the person as erased (their key is
 gone: services.keys), so this only reaches rows written before it:
 - `reporting.mentor_profiles`: name, email and interests;
 - `reporting.relationship_pauses`: the reasons of the pauses of their pairs;
 - `reporting.relationships`: their pairs' match rationales (which quote the
-  mentee's interests and objectives);
-- `reporting.equity_mentees` and `reporting.equity_pairs`: the mentee's id is
-  replaced by a new random one, the same in both tables, so every equity count stays
-  as it was while nothing links those demographics to the person any more.
+  mentee's interests and objectives).
 """
 
 from collections.abc import Sequence
 from typing import Any
-from uuid import uuid4
 
 from psycopg import Cursor
 
@@ -50,10 +47,3 @@ class ErasureProjection(ReportingProjection):
                 "UPDATE reporting.relationships SET rationale = NULL WHERE id = ANY(%s)",
                 (list(event.subject_ids),),
             )
-            if isinstance(event, Mentee.Erased):
-                unlinked = uuid4()
-                for name in ("equity_mentees", "equity_pairs"):
-                    curs.execute(
-                        f"UPDATE reporting.{name} SET mentee_id = %s WHERE mentee_id = %s",
-                        (unlinked, person_id),
-                    )

@@ -22,7 +22,7 @@ SCHEMA = "reporting"
 READER_ROLES = "reader_roles"
 SEALED_COLUMNS: dict[str, frozenset[str]] = {"audit_log": frozenset({"sealed"})}
 PRIVATE_TABLES = frozenset(
-    {"equity_mentees", "mentor_profiles", "relationship_pauses", READER_ROLES}
+    {"equity_mentees", "equity_anonymous", "mentor_profiles", "relationship_pauses", READER_ROLES}
 )
 
 

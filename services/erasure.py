@@ -2,7 +2,9 @@
 
 `erase_person` refuses while the person has an open relationship; otherwise it
 destroys their key and their relationships' keys, records `Erased` on their record
-(who, when, under what reason or rule: no personal data), and scrubs the tables
+(who, when, under what reason or rule: no personal data) and, for a mentee, in the
+same write, the anonymous record the equity counts need of them
+(domain.equity_record), and scrubs the tables
 outside the event store that held their details in a readable form: the stored
 responses of the idempotency store, sign-in links, a staff account of the same
 email, their API tokens' labels, the delivery log's errors and the mail files of
@@ -24,6 +26,7 @@ from eventsourcing.persistence import Cipher
 from psycopg_pool import ConnectionPool
 
 from domain.actors import Actor
+from domain.equity_record import AnonymousEquityRecord
 from domain.errors import DomainError
 from domain.people import Mentee, Mentor
 from domain.privacy import ERASED
@@ -93,13 +96,20 @@ def erase_person(
     if any(relationship.is_open for relationship in relationships):
         raise DomainError("the person has an open relationship; end it before erasing them")
     found = personal_values(person)
+    # Read before the keys go: the demographics are under the mentee's key.
+    of_mentee = [r for r in relationships if r.mentee_id == person_id]
+    anonymous = (
+        [AnonymousEquityRecord.of(person.scheme_id, person.demographics, of_mentee)]
+        if isinstance(person, Mentee)
+        else []
+    )
     subject_ids = [person_id] + [relationship.id for relationship in relationships]
     # Keys first: if saving the record fails, erasing again records it. Then wait
     # until no process still holds a key it read (services.keys.KEY_CACHE_SECONDS).
     mentoring.keys.destroy(subject_ids)
     time.sleep(mentoring.keys.cache_seconds)
     person.erase(reason, subject_ids, actor)
-    saved: Saved[Mentor | Mentee] = Saved(person, mentoring._save(person))
+    saved: Saved[Mentor | Mentee] = Saved(person, mentoring._save(*anonymous, person))
     forget_cached(mentoring, subject_ids[1:])
     scrub_tables(pool, mentoring.mapper.cipher, person_id, found)
     if mail_directory is not None:

@@ -14,7 +14,7 @@ from typing import Any
 from eventsourcing.persistence import Mapper
 from psycopg.sql import SQL, Identifier
 
-from domain.privacy import personal_fields
+from domain.privacy import keyed_fields
 from services.application import Mentoring
 from services.keys import is_sealed
 
@@ -47,7 +47,7 @@ def migrate_keys(mentoring: Mentoring) -> Migrated:
             state = vars(domain_event)
             plain = [
                 field
-                for field in personal_fields(domain_event) & state.keys()
+                for field in keyed_fields(domain_event) & state.keys()
                 if state[field] is not None and not is_sealed(state[field])
             ]
             if not plain:

@@ -30,7 +30,7 @@ from eventsourcing.utils import resolve_topic
 from psycopg_pool import ConnectionPool
 
 from domain.people import Mentee, Mentor
-from domain.privacy import ERASED, personal_fields
+from domain.privacy import ERASED, keyed_fields
 from domain.relationship import Relationship
 
 MARK = "__personal__"
@@ -232,7 +232,7 @@ class PersonalMapper(Mapper[UUID]):
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         if isinstance(domain_event, Snapshot):
             return self._snapshot_to_stored(domain_event)
-        fields = personal_fields(domain_event)
+        fields = keyed_fields(domain_event)
         if not fields:
             return super().to_stored_event(domain_event)
         state = dict(vars(domain_event))

@@ -142,6 +142,7 @@ def test_reporter_reads_reports_but_not_sealed_fields_or_personal_data(
         "SELECT sealed FROM reporting.audit_log",
         "SELECT * FROM reporting.audit_log",
         "SELECT demographics FROM reporting.equity_mentees",
+        "SELECT demographics FROM reporting.equity_anonymous",
         "SELECT pause_reason FROM reporting.relationship_pauses",
         "SELECT name, email FROM reporting.mentor_profiles",
         "SELECT * FROM public.mentoring_events",

@@ -1,0 +1,76 @@
+"""An anonymous equity record: what the equity counts need of a mentee who is erased.
+
+Erasing a mentee destroys their key (services.keys), and with it the demographics
+their registration holds, so a rebuild of the `equity` projection could no longer
+count them in their groups. In the same write as the erasure, the service records
+this instead: a record with a random id of its own (not the mentee's), the scheme, the
+demographics, and the four facts of their pairings that the equity view counts.
+It holds no id of the person or of their relationships, no name, no date and no
+free text. The demographics stay special-category data, sealed under the record's
+own key, which no erasure destroys.
+"""
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.privacy import Classified
+from domain.relationship import Relationship
+from domain.vocabulary import EndKind
+
+
+class AnonymousEquityRecord(Aggregate):
+    """One erased mentee, as the equity counts see them: requested a mentor, was
+    matched, met their mentor, had a matched pairing end without blame."""
+
+    class Event(Aggregate.Event, Classified):
+        """Every event of an anonymous equity record."""
+
+    class Recorded(Aggregate.Created, Event):
+        scheme_id: UUID
+        demographics: dict[str, str] | None
+        requested: bool
+        matched: bool
+        met: bool
+        no_blame: bool
+
+        SPECIAL_CATEGORY_FIELDS = frozenset({"demographics"})
+
+    @event(Recorded)
+    def __init__(
+        self,
+        scheme_id: UUID,
+        demographics: dict[str, str] | None,
+        requested: bool,
+        matched: bool,
+        met: bool,
+        no_blame: bool,
+    ) -> None:
+        self.scheme_id = scheme_id
+        self.demographics = demographics
+        self.requested = requested
+        self.matched = matched
+        self.met = met
+        self.no_blame = no_blame
+
+    @classmethod
+    def of(
+        cls,
+        scheme_id: UUID,
+        demographics: dict[str, str] | None,
+        relationships: Iterable[Relationship],
+    ) -> "AnonymousEquityRecord":
+        """The record of a mentee with these demographics (as registered) and these
+        relationships (all of theirs, none open), counted as `reporting.equity`
+        counts a mentee's pairs (projections.equity)."""
+        pairs = list(relationships)
+        matched = [pair for pair in pairs if pair.matched_at is not None]
+        return cls(
+            scheme_id=scheme_id,
+            demographics=demographics,
+            requested=bool(pairs),
+            matched=bool(matched),
+            met=any(pair.first_meeting_on is not None for pair in pairs),
+            no_blame=any(pair.end_kind == EndKind.NO_BLAME for pair in matched),
+        )
