@@ -123,11 +123,7 @@ def test_the_form_works_without_javascript_and_the_evaluation_counts_it(
     page.get_by_role("button", name="Send my answers").click()
     page.wait_for_selector("text=Thank you for your answers")
 
-    report = site.api.ok(
-        site.api.admin.get(
-            "/v1/reports/evaluation", params={"scheme_id": review["scheme"], "cohort": "2026"}
-        )
-    )
+    report = site.api.report("/v1/reports/evaluation", scheme_id=review["scheme"], cohort="2026")
     found = {
         m["metric"]: (m["numerator"], m["denominator"])
         for m in report["metrics"]

@@ -1,5 +1,6 @@
 """A small client for scenario tests: people and pairs created over HTTP."""
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,17 @@ class Api:
         assert response.status_code == status, response.text
         body: dict[str, Any] = response.json()
         return body
+
+    def report(self, path: str, within: float = 60.0, **params: Any) -> dict[str, Any]:
+        """A report read by the admin once the reports have caught up: a 503 (the
+        projections behind, as on a busy machine) is asked again after its Retry-After,
+        for up to `within` seconds."""
+        deadline = time.monotonic() + within
+        while True:
+            response = self.admin.get(path, params=params)
+            if response.status_code != 503 or time.monotonic() > deadline:
+                return self.ok(response)
+            time.sleep(min(float(response.headers.get("Retry-After", "1")), 1.0))
 
     def ok_list(self, response: httpx.Response, status: int = 200) -> list[dict[str, Any]]:
         assert response.status_code == status, response.text
