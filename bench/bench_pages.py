@@ -39,8 +39,11 @@ from domain.actors import Actor
 from domain.people import Mentee, Mentor
 from domain.relationship import Relationship
 from domain.scheme import Scheme
-from projections import queries
+from projections import dashboard, queries
+from services import read_side
+from services.web.board import HEADLINE_METRICS
 from services.web.identity import Identity
+from services.web.timeline import STALL_REASONS
 from services.web.visitor import SESSION_COOKIE
 from tests.e2e.client import Api
 from tests.e2e.conftest import free_port, serving
@@ -206,7 +209,7 @@ def summary(samples: list[float]) -> dict[str, float]:
 def measure(
     base_url: str, secret: str, database_url: str, pages: dict[str, str], requests: int
 ) -> dict[str, Any]:
-    timings: dict[str, list[float]] = {name: [] for name in pages} | {"select": []}
+    timings: dict[str, list[float]] = {name: [] for name in [*pages, "select"]}
     cookies = {SESSION_COOKIE: secret}
     stalled = 0
     with (
@@ -235,6 +238,40 @@ def measure(
     return results
 
 
+def breakdown(api: Api, scheme_id: str, rounds: int = 10) -> dict[str, float]:
+    """Median ms of each read the dashboard makes, called in this process."""
+    runtime = api.runtime
+    scheme = UUID(scheme_id)
+    parts: dict[str, list[float]] = {}
+
+    def timed(name: str, read: Any) -> Any:
+        started = time.perf_counter()
+        answer = read()
+        parts.setdefault(name, []).append((time.perf_counter() - started) * 1000)
+        return answer
+
+    for _ in range(rounds):
+        timed("get_scheme", lambda: runtime.mentoring.get_scheme(scheme))
+        with runtime.pool.connection() as connection:
+            connection.autocommit = True
+            timed("projections_behind", lambda: read_side.projections_behind(connection))
+            timed("state_counts", lambda: dashboard.state_counts(connection, scheme))
+            timed("evaluation", lambda: queries.evaluation(connection, scheme))
+            timed(
+                "headline",
+                lambda: dashboard.headline(connection, scheme, None, list(HEADLINE_METRICS)),
+            )
+            rows, _, _ = timed(
+                "work_queue",
+                lambda: dashboard.work_queue(
+                    connection, scheme, sort="longest", reasons=list(STALL_REASONS)
+                ),
+            )
+        shown = [UUID(row["mentee_id"]) for row in rows]
+        timed("mentee_names", lambda: [runtime.mentoring.get_mentee(m).name for m in shown])  # noqa: B023
+    return {name: round(statistics.median(ms), 2) for name, ms in parts.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--relationships", type=int, default=5000)
@@ -249,6 +286,7 @@ def main() -> None:
     temporal = args.temporal_address or f"127.0.0.1:{free_port()}"
     with server_url() as server, serving(server, MENTORING_TEMPORAL_ADDRESS=temporal) as api:
         database_url = api.runtime.settings.database_url
+        assert database_url is not None
         seeded = seed(api, args.relationships)
         seeded["catch_up_seconds"] = wait_for_projections(database_url)
         print("seeded", seeded, flush=True)
@@ -262,6 +300,7 @@ def main() -> None:
             "pair_requested": f"/pairs/{seeded['requested']}",
         }
         results = measure(api.base_url, secret, database_url, pages, args.requests)
+        results["dashboard_parts_median_ms"] = breakdown(api, scheme)
     machine["load_after"] = os.getloadavg()
     print(json.dumps({"machine": machine, "seeded": seeded, "pages": results}, indent=1))
 
