@@ -11,6 +11,7 @@ of them (403). The pair page (services.web.pair_page) and matching
 pages.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -143,20 +144,29 @@ async def scheme_dashboard(
         if cohort and cohort not in cohorts:
             errors = {"cohort": "Choose a cohort from the list"} | errors
         chosen = cohort if cohort in cohorts else ""
-        figures = await run_in_threadpool(
-            _dashboard, runtime, principal, scheme_id, chosen or None, choice, _page_number(page)
+        # The figures (mostly the database's work) and the queue's names (mostly
+        # this process's) are read side by side.
+        figures, queue = await asyncio.gather(
+            run_in_threadpool(_figures, runtime, scheme_id, chosen or None),
+            run_in_threadpool(
+                _work_queue, runtime, principal, scheme_id, choice, _page_number(page)
+            ),
         )
-        context = {
-            "scheme": scheme,
-            "cohorts": cohorts,
-            "cohort": chosen,
-            "choice": choice,
-            "errors": errors,
-            "sorts": QUEUE_SORTS,
-            "reasons": STALL_REASONS,
-            "states": STATES,
-            "counted": COUNTED,
-        } | figures
+        context = (
+            {
+                "scheme": scheme,
+                "cohorts": cohorts,
+                "cohort": chosen,
+                "choice": choice,
+                "errors": errors,
+                "sorts": QUEUE_SORTS,
+                "reasons": STALL_REASONS,
+                "states": STATES,
+                "counted": COUNTED,
+            }
+            | figures
+            | queue
+        )
         return await render(
             request, "board/dashboard.html", context, status_code=422 if errors else 200
         )
@@ -169,23 +179,25 @@ def _page_number(page: str) -> int:
     return int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1
 
 
-def _dashboard(
-    runtime: Runtime,
-    principal: Principal,
-    scheme_id: UUID,
-    cohort: str | None,
-    choice: QueueChoice,
-    page: int,
-) -> dict[str, Any]:
-    """The figures of the dashboard, read once the projections have caught up, and
-    one page of the work queue (the last there is if `page` is beyond it)."""
-    sees_queue = allowed(principal, Action.READ_CASEWORK_REPORTS)
-    stalls: list[dict[str, Any]] = []
-    kept = stalled = 0
+def _figures(runtime: Runtime, scheme_id: UUID, cohort: str | None) -> dict[str, Any]:
+    """The counts by state and the headline rates, once the projections have caught up."""
     with caught_up(runtime.pool) as connection:
         counts = dashboard.state_counts(connection, scheme_id, cohort)
         report = dashboard.headline(connection, scheme_id, cohort, list(HEADLINE_METRICS))
-        if sees_queue:
+    return {"counts": counts, "headline": _headline(report)}
+
+
+def _work_queue(
+    runtime: Runtime, principal: Principal, scheme_id: UUID, choice: QueueChoice, page: int
+) -> dict[str, Any]:
+    """One page of the work queue (the last there is if `page` is beyond it), once
+    the projections have caught up, with its mentees' names; none for a role that
+    may not read casework."""
+    sees_queue = allowed(principal, Action.READ_CASEWORK_REPORTS)
+    stalls: list[dict[str, Any]] = []
+    kept = stalled = 0
+    if sees_queue:
+        with caught_up(runtime.pool) as connection:
             for _ in range(2):  # a page beyond the last: the last
                 stalls, kept, stalled = dashboard.work_queue(
                     connection,
@@ -202,8 +214,6 @@ def _dashboard(
                 page = max(1, -(-kept // QUEUE_SHOWN))
     now = datetime.now(UTC)
     return {
-        "counts": counts,
-        "headline": _headline(report),
         "sees_queue": sees_queue,
         "queue": [_queue_row(runtime, row, now) for row in stalls],
         "queue_total": kept,
