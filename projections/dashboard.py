@@ -97,36 +97,3 @@ def work_queue(
         params,
     )
     return rows, totals["kept"], totals["stalled"]
-
-
-def headline(
-    conn: psycopg.Connection[Any],
-    scheme_id: UUID | str,
-    cohort: str | None,
-    metrics: Sequence[str],
-) -> dict[str, Any]:
-    """The evaluation's scheme-level `metrics` (no survey stages) and the objectives
-    set on them, for a cohort (None: every cohort), shaped as queries.evaluation
-    gives them: `{metrics: [{metric, stage, numerator, denominator, value}],
-    objectives: [{id, description, metric, comparison, target, actual, met}]}`."""
-    params = {"scheme": scheme_id, "cohort": cohort, "metrics": list(metrics)}
-    chosen = (
-        "WHERE scheme_id = %(scheme)s::uuid AND cohort IS NOT DISTINCT FROM %(cohort)s::text "
-        "AND metric = ANY(%(metrics)s::text[])"
-    )
-    return {
-        "metrics": fetch_rows(
-            conn,
-            "SELECT metric, stage, numerator, denominator, value FROM reporting.evaluation "
-            f"{chosen} AND stage IS NULL ORDER BY ordinal, metric",
-            params,
-            report=True,
-        ),
-        "objectives": fetch_rows(
-            conn,
-            "SELECT objective_id AS id, description, metric, comparison, target, actual, met "
-            f"FROM reporting.evaluation_objectives {chosen} ORDER BY ordinal",
-            params,
-            report=True,
-        ),
-    }

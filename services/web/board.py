@@ -22,7 +22,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from projections import dashboard
+from projections import dashboard, queries
 from services.access import Action, Forbidden, allowed, check_allowed, check_scheme
 from services.auth import Principal
 from services.errors import NotFound, ProjectionsBehind
@@ -183,7 +183,7 @@ def _figures(runtime: Runtime, scheme_id: UUID, cohort: str | None) -> dict[str,
     """The counts by state and the headline rates, once the projections have caught up."""
     with caught_up(runtime.pool) as connection:
         counts = dashboard.state_counts(connection, scheme_id, cohort)
-        report = dashboard.headline(connection, scheme_id, cohort, list(HEADLINE_METRICS))
+        report = queries.evaluation(connection, scheme_id, cohort)
     return {"counts": counts, "headline": _headline(report)}
 
 
