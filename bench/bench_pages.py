@@ -288,8 +288,6 @@ def main() -> None:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "cpu": cpu_model(),
-            platform.processor(),
-        ),
         "load_before": os.getloadavg(),
     }
     temporal = args.temporal_address or f"127.0.0.1:{free_port()}"
