@@ -2,7 +2,7 @@
 reports: the schemes to list, and a scheme's relationships per state for one
 cohort (the API's counts are of the whole scheme)."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -45,3 +45,55 @@ def state_counts(
     counts.update({row["state"]: row["n"] for row in rows})
     counts["paused"] = sum(row["paused"] for row in rows)
     return counts
+
+
+# The work queue's orders, by name: the ORDER BY of each (oldest stall first within ties).
+QUEUE_ORDERS = {
+    "longest": "since, relationship_id",
+    "newest": "since DESC, relationship_id DESC",
+    "reason": "array_position(%(reasons)s::text[], reason), since, relationship_id",
+    "escalated": "escalated DESC, since, relationship_id",
+}
+
+
+def work_queue(
+    conn: psycopg.Connection[Any],
+    scheme_id: UUID | str,
+    *,
+    sort: str,
+    reasons: Sequence[str],
+    reason: str | None = None,
+    escalated: bool | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], int, int]:
+    """One page of the scheme's open stalls, of `reason` and `escalated` (None: any),
+    in the order `sort` names (`reasons` the order of the reasons for "reason"):
+    `({relationship_id, mentee_id, mentor_id, state, reason, since, escalated}, ...)`,
+    how many stalls the filters keep, and how many the scheme has."""
+    params = {
+        "scheme": scheme_id,
+        "reason": reason,
+        "escalated": escalated,
+        "reasons": list(reasons),
+        "offset": offset,
+        "limit": limit,
+    }
+    kept = (
+        "(%(reason)s::text IS NULL OR reason = %(reason)s::text) "
+        "AND (%(escalated)s::boolean IS NULL OR escalated = %(escalated)s::boolean)"
+    )
+    totals = fetch_rows(
+        conn,
+        f"SELECT count(*) AS stalled, count(*) FILTER (WHERE {kept}) AS kept "
+        "FROM reporting.stalled_pairs WHERE scheme_id = %(scheme)s::uuid",
+        params,
+    )[0]
+    rows = fetch_rows(
+        conn,
+        "SELECT relationship_id, mentee_id, mentor_id, state, reason, since, escalated "
+        f"FROM reporting.stalled_pairs WHERE scheme_id = %(scheme)s::uuid AND {kept} "
+        f"ORDER BY {QUEUE_ORDERS[sort]} OFFSET %(offset)s LIMIT %(limit)s",
+        params,
+    )
+    return rows, totals["kept"], totals["stalled"]

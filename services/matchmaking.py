@@ -22,6 +22,7 @@ from domain.scheme import Scheme
 from domain.vocabulary import State
 from services.errors import Conflict
 from services.invitations import InvitationsAwaitingAnswer
+from services.mentor_roster import MentorRoster
 
 if TYPE_CHECKING:
     from services.application import Mentoring
@@ -60,10 +61,11 @@ class Matchmaking:
     def __init__(self, mentoring: Mentoring) -> None:
         self._mentoring = mentoring
         self._awaiting = InvitationsAwaitingAnswer()
+        self._roster = MentorRoster()
 
     def mentors_of(self, scheme_id: UUID) -> list[Mentor]:
-        app = self._mentoring
-        return [mentor for _, mentor in app.all_of(Mentor) if mentor.scheme_id == scheme_id]
+        """The scheme's mentors now, in the order they registered (shared: read only)."""
+        return self._roster.of_scheme(self._mentoring, scheme_id)
 
     def places_held(self) -> Counter[UUID]:
         """Per mentor, the invitations awaiting their answer."""

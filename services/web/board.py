@@ -11,6 +11,7 @@ of them (403). The pair page (services.web.pair_page) and matching
 pages.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,7 +49,7 @@ QUEUE_SORTS = {
     "reason": "Reason",
     "escalated": "Escalated first",
 }
-QUEUE_SHOWN = 100
+QUEUE_SHOWN = 50  # stalled pairs per page of the work queue
 
 
 async def on_the_board(request: Request, build: Callable[[], Awaitable[Response]]) -> Response:
@@ -114,22 +115,10 @@ class QueueChoice:
             escalated = ""
         return cls(sort if sort in QUEUE_SORTS else "longest", reason, escalated, errors)
 
-    def apply(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The rows it keeps, in its order (oldest stall first within each)."""
-        kept = [
-            row
-            for row in rows
-            if (not self.reason or row["reason"] == self.reason)
-            and (not self.escalated or row["escalated"] == (self.escalated == "yes"))
-        ]
-        if self.sort == "newest":
-            return sorted(kept, key=lambda row: row["since"], reverse=True)
-        if self.sort == "reason":
-            order = list(STALL_REASONS)
-            return sorted(kept, key=lambda row: order.index(row["reason"]))
-        if self.sort == "escalated":
-            return sorted(kept, key=lambda row: not row["escalated"])
-        return kept
+    @property
+    def escalated_only(self) -> bool | None:
+        """The escalated filter as the work queue takes it (None: either)."""
+        return None if not self.escalated else self.escalated == "yes"
 
 
 @router.get("/schemes/{scheme_id}", response_class=HTMLResponse)
@@ -141,9 +130,10 @@ async def scheme_dashboard(
     sort: str = "longest",
     reason: str = "",
     escalated: str = "",
+    page: str = "1",
 ) -> Response:
     """Counts by state for a cohort, the headline rates against their targets, and the
-    stalled pairs (for roles that may read casework)."""
+    stalled pairs (for roles that may read casework), QUEUE_SHOWN a page."""
 
     async def build() -> Response:
         runtime = runtime_of(request)
@@ -154,20 +144,29 @@ async def scheme_dashboard(
         if cohort and cohort not in cohorts:
             errors = {"cohort": "Choose a cohort from the list"} | errors
         chosen = cohort if cohort in cohorts else ""
-        figures = await run_in_threadpool(
-            _dashboard, runtime, principal, scheme_id, chosen or None, choice
+        # The figures (mostly the database's work) and the queue's names (mostly
+        # this process's) are read side by side.
+        figures, queue = await asyncio.gather(
+            run_in_threadpool(_figures, runtime, scheme_id, chosen or None),
+            run_in_threadpool(
+                _work_queue, runtime, principal, scheme_id, choice, _page_number(page)
+            ),
         )
-        context = {
-            "scheme": scheme,
-            "cohorts": cohorts,
-            "cohort": chosen,
-            "choice": choice,
-            "errors": errors,
-            "sorts": QUEUE_SORTS,
-            "reasons": STALL_REASONS,
-            "states": STATES,
-            "counted": COUNTED,
-        } | figures
+        context = (
+            {
+                "scheme": scheme,
+                "cohorts": cohorts,
+                "cohort": chosen,
+                "choice": choice,
+                "errors": errors,
+                "sorts": QUEUE_SORTS,
+                "reasons": STALL_REASONS,
+                "states": STATES,
+                "counted": COUNTED,
+            }
+            | figures
+            | queue
+        )
         return await render(
             request, "board/dashboard.html", context, status_code=422 if errors else 200
         )
@@ -175,33 +174,53 @@ async def scheme_dashboard(
     return await on_the_board(request, build)
 
 
-def _dashboard(
-    runtime: Runtime,
-    principal: Principal,
-    scheme_id: UUID,
-    cohort: str | None,
-    choice: QueueChoice,
-) -> dict[str, Any]:
-    """The figures of the dashboard, read once the projections have caught up."""
-    sees_queue = allowed(principal, Action.READ_CASEWORK_REPORTS)
+def _page_number(page: str) -> int:
+    """The queue's page asked for; the first for anything but a whole number from 1."""
+    return int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1
+
+
+def _figures(runtime: Runtime, scheme_id: UUID, cohort: str | None) -> dict[str, Any]:
+    """The counts by state and the headline rates, once the projections have caught up."""
     with caught_up(runtime.pool) as connection:
         counts = dashboard.state_counts(connection, scheme_id, cohort)
         report = queries.evaluation(connection, scheme_id, cohort)
-        stalls = (
-            queries.stalled_pairs(connection, scheme_id=scheme_id, limit=1000)["items"]
-            if sees_queue
-            else []
-        )
-    queue = choice.apply(stalls)
+    return {"counts": counts, "headline": _headline(report)}
+
+
+def _work_queue(
+    runtime: Runtime, principal: Principal, scheme_id: UUID, choice: QueueChoice, page: int
+) -> dict[str, Any]:
+    """One page of the work queue (the last there is if `page` is beyond it), once
+    the projections have caught up, with its mentees' names; none for a role that
+    may not read casework."""
+    sees_queue = allowed(principal, Action.READ_CASEWORK_REPORTS)
+    stalls: list[dict[str, Any]] = []
+    kept = stalled = 0
+    if sees_queue:
+        with caught_up(runtime.pool) as connection:
+            for _ in range(2):  # a page beyond the last: the last
+                stalls, kept, stalled = dashboard.work_queue(
+                    connection,
+                    scheme_id,
+                    sort=choice.sort,
+                    reasons=list(STALL_REASONS),
+                    reason=choice.reason or None,
+                    escalated=choice.escalated_only,
+                    offset=(page - 1) * QUEUE_SHOWN,
+                    limit=QUEUE_SHOWN,
+                )
+                if stalls or page == 1:
+                    break
+                page = max(1, -(-kept // QUEUE_SHOWN))
     now = datetime.now(UTC)
-    shown = [_queue_row(runtime, row, now) for row in queue[:QUEUE_SHOWN]]
     return {
-        "counts": counts,
-        "headline": _headline(report),
         "sees_queue": sees_queue,
-        "queue": shown,
-        "queue_total": len(queue),
-        "stalled_total": len(stalls),
+        "queue": [_queue_row(runtime, row, now) for row in stalls],
+        "queue_total": kept,
+        "stalled_total": stalled,
+        "page": page,
+        "pages": max(1, -(-kept // QUEUE_SHOWN)),
+        "first_shown": (page - 1) * QUEUE_SHOWN + 1,
     }
 
 
