@@ -57,6 +57,15 @@ def gone(pid: int) -> bool:
     return False
 
 
+def started_working(conn: psycopg.Connection, before: int, pid: int, within: float = 30.0) -> None:
+    """Wait until the runner `pid` has moved the audit log on from `before`."""
+    deadline = time.monotonic() + within
+    while queries.projection_positions(conn).get("audit_log", 0) <= before:
+        assert not gone(pid), "the runner ended by itself before it did any work"
+        assert time.monotonic() < deadline, "the runner did no work in time"
+        time.sleep(0.01)
+
+
 def test_runner_killed_twenty_times_leaves_the_tables_a_rebuild_makes(database_url: str) -> None:
     rng = random.Random(20)
     bootstrap.create_reporting_schema(settings_for(database_url))
@@ -78,10 +87,15 @@ def test_runner_killed_twenty_times_leaves_the_tables_a_rebuild_makes(database_u
         try:
             with psycopg.connect(database_url, autocommit=True) as conn:
                 for _ in range(20):
+                    before = queries.projection_positions(conn).get("audit_log", 0)
                     server.stdin.write("start\n")
                     server.stdin.flush()
                     pid = int(server.stdout.readline())
-                    time.sleep(rng.uniform(0.2, 0.7))
+                    # Killed at a random moment once it is at work: on a busy machine
+                    # a runner takes longer to start than to catch up on a quiet one.
+                    started_working(conn, before, pid)
+                    time.sleep(rng.uniform(0.0, 0.3))
+                    assert not gone(pid), "the runner ended by itself before it was killed"
                     os.kill(pid, signal.SIGKILL)
                     while not gone(pid):
                         time.sleep(0.005)
