@@ -98,9 +98,32 @@ def build_runtime(settings: Settings) -> Runtime:
     notices = EventNotices(mentoring, pool)
     notices.create_table()
     notices.start_at_head()
+    return _runtime(settings, mentoring, pool)
+
+
+# The event store's connections of each of several API processes (services.serving):
+# a few each, so that four of them stay well within PostgreSQL's 100.
+WORKER_STORE_POOL = {"POSTGRES_POOL_SIZE": "3", "POSTGRES_MAX_OVERFLOW": "7"}
+
+
+def build_worker_runtime(settings: Settings) -> Runtime:
+    """The runtime of one of several API processes (services.serving), on a database
+    whose tables `build_runtime` has made already: it creates none of the event
+    store's (processes that start together would race on eventsourcing's CREATE OR
+    REPLACE FUNCTION), and opens fewer connections."""
+    mentoring = Mentoring(
+        env=store_env(settings) | WORKER_STORE_POOL | {"MENTORING_CREATE_TABLE": "false"}
+    )
+    pool = ConnectionPool(
+        database_url_of(settings), min_size=1, max_size=4, open=True, kwargs={"autocommit": True}
+    )
+    return _runtime(settings, mentoring, pool)
+
+
+def _runtime(settings: Settings, mentoring: Mentoring, pool: ConnectionPool) -> Runtime:
     return Runtime(
         settings=settings,
-        database_url=database_url,
+        database_url=database_url_of(settings),
         mentoring=mentoring,
         pool=pool,
         tokens=TokenStore(pool, settings.admin_token),

@@ -25,7 +25,7 @@ from eventsourcing.persistence import OperationalError as StoreUnreachable
 from domain.actors import ROLES
 from domain.errors import DomainError
 from services.auth import DEFAULT_LIFETIME, MAX_LIFETIME, token_lifetime
-from services.config import ConfigError, Settings, database_url_of
+from services.config import MAX_DEFAULT_API_WORKERS, ConfigError, Settings, database_url_of
 from services.errors import NotFound
 from services.runtime import Runtime
 from workflows.devserver import DevServerError
@@ -61,6 +61,7 @@ def parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--host", help="address to listen on (MENTORING_HOST, 127.0.0.1)")
     up.add_argument("--port", type=int, help="port to listen on (MENTORING_PORT, 8000)")
+    add_workers_option(up)
 
     api = commands.add_parser(
         "api",
@@ -70,6 +71,7 @@ def parser() -> argparse.ArgumentParser:
     )
     api.add_argument("--host", help="address to listen on (MENTORING_HOST, 127.0.0.1)")
     api.add_argument("--port", type=int, help="port to listen on (MENTORING_PORT, 8000)")
+    add_workers_option(api)
     probe = commands.add_parser(
         "check",
         help="exit 0 when the database (and Temporal, if configured) answer",
@@ -176,6 +178,27 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def add_workers_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--workers",
+        type=worker_count,
+        metavar="N",
+        help="API processes to serve with (MENTORING_API_WORKERS; one per core, at most "
+        f"{MAX_DEFAULT_API_WORKERS})",
+    )
+
+
+def worker_count(text: str) -> int:
+    """A number of API processes: a whole number, at least 1."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {count}")
+    return count
+
+
 def connect(settings: Settings) -> Runtime:
     from services import bootstrap
 
@@ -183,12 +206,9 @@ def connect(settings: Settings) -> Runtime:
 
 
 def serve_api(runtime: Runtime) -> None:
-    import uvicorn
+    from services import serving
 
-    from services.api.app import create_app, server_config
-
-    settings = runtime.settings
-    uvicorn.Server(server_config(create_app(runtime), settings.host, settings.port)).run()
+    serving.serve(runtime, runtime.settings.api_workers)
 
 
 def api_only(settings: Settings) -> None:
@@ -198,7 +218,7 @@ def api_only(settings: Settings) -> None:
         raise ConfigError("MENTORING_DATABASE_URL must be set to serve the API on its own")
     runtime = bootstrap.build_runtime(settings)
     try:
-        print(f"API: http://{settings.host}:{settings.port}  (docs at /docs)", flush=True)
+        print(f"API: http://{settings.host}:{settings.port}  ({served_by(settings)})", flush=True)
         serve_api(runtime)
     finally:
         runtime.close()
@@ -268,13 +288,18 @@ def print_where(
         print(f"Mail:        {settings.var_dir}/mail (mentoring mail list)")
     else:
         print("Mail:        MENTORING_SMTP_URL")
-    print(f"API:         http://{settings.host}:{settings.port}  (docs at /docs)")
+    print(f"API:         http://{settings.host}:{settings.port}  ({served_by(settings)})")
     if kept_token is None:
         print("Admin token: MENTORING_ADMIN_TOKEN")
     else:
         print(f"Admin token: {kept_token}")
         print(f"             (kept in {settings.var_dir}/admin-token)")
     sys.stdout.flush()
+
+
+def served_by(settings: Settings) -> str:
+    processes = "1 process" if settings.api_workers == 1 else f"{settings.api_workers} processes"
+    return f"docs at /docs; {processes}"
 
 
 def print_sign_in_link(runtime: Runtime) -> None:
@@ -459,7 +484,10 @@ def token_line(token: dict[str, Any]) -> str:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command in ("up", "api"):
         settings = replace(
-            settings, host=args.host or settings.host, port=args.port or settings.port
+            settings,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            api_workers=args.workers or settings.api_workers,
         )
         (up if args.command == "up" else api_only)(settings)
     elif args.command == "check":

@@ -22,6 +22,9 @@ DEFAULT_MAIL_FROM = "Mentoring scheme <mentoring@localhost>"
 # MENTORING_SESSION_IDLE and MENTORING_SESSION_LIFETIME are not set.
 DEFAULT_SESSION_IDLE = timedelta(minutes=30)
 DEFAULT_SESSION_LIFETIME = timedelta(hours=12)
+# The most API processes `mentoring up` and `api` start by default, one per core
+# up to this, when MENTORING_API_WORKERS is not set.
+MAX_DEFAULT_API_WORKERS = 4
 
 
 class ConfigError(Exception):
@@ -54,7 +57,8 @@ class Settings:
     `smtp_url` None means mail is written as `.eml` files under `var_dir/mail`;
     `public_url` is where people reach the pages, for the links in mail;
     `session_idle` and `session_lifetime` bound a signed-in session; `oidc` None
-    means no single sign-on, only the emailed link."""
+    means no single sign-on, only the emailed link; `api_workers` is how many
+    processes serve the API (services.serving)."""
 
     database_url: str | None
     cipher_key: str | None
@@ -75,6 +79,7 @@ class Settings:
     session_idle: timedelta
     session_lifetime: timedelta
     oidc: OidcSettings | None = None
+    api_workers: int = 1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -105,7 +110,15 @@ class Settings:
             session_idle=_duration(env, "MENTORING_SESSION_IDLE", DEFAULT_SESSION_IDLE),
             session_lifetime=_duration(env, "MENTORING_SESSION_LIFETIME", DEFAULT_SESSION_LIFETIME),
             oidc=_oidc(env),
+            api_workers=_int(env, "MENTORING_API_WORKERS", default_api_workers(), least=1),
         )
+
+
+def default_api_workers() -> int:
+    """One API process per core this process may run on, at most
+    MAX_DEFAULT_API_WORKERS."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_DEFAULT_API_WORKERS))
 
 
 def _int(env: Mapping[str, str], name: str, default: int, least: int | None = None) -> int:

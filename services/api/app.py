@@ -1,6 +1,7 @@
 """The FastAPI application."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -111,9 +112,24 @@ def create_app(runtime: Runtime) -> FastAPI:
     return app
 
 
-def server_config(app: FastAPI, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
+def server_config(
+    app: FastAPI | Callable[[], FastAPI],
+    host: str,
+    port: int,
+    log_level: str = "info",
+    workers: int = 1,
+) -> uvicorn.Config:
     """How the app is served (`mentoring up` and `api`): uvicorn, sending no `server`
-    banner that names it, and logging no sign-in link's token."""
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, server_header=False)
+    banner that names it, and logging no sign-in link's token. With `workers` over 1,
+    `app` is the factory each worker process calls (services.serving)."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        server_header=False,
+        workers=workers,
+        factory=workers > 1,
+    )
     keep_link_tokens_out_of(logging.getLogger("uvicorn.access"))
     return config
