@@ -128,12 +128,12 @@ def _runtime(settings: Settings, mentoring: Mentoring, pool: ConnectionPool) -> 
         pool=pool,
         tokens=TokenStore(pool, settings.admin_token),
         idempotency=IdempotencyStore(pool, mentoring.mapper.cipher),
-        failed_authentications=FailedAuthentications(settings.auth_failures_per_minute),
+        failed_authentications=FailedAuthentications(settings.auth_failures_per_minute, pool),
         staff=StaffStore(pool),
         sessions=SessionStore(pool, settings.session_idle, settings.session_lifetime),
         sign_in_links=SignInLinks(pool),
         people_by_email=PeopleByEmail(mentoring),
-        sign_in_requests=SignInRequests(),
+        sign_in_requests=SignInRequests(pool),
         oidc_sign_ins=PendingSignIns(pool) if settings.oidc else None,
     )
 

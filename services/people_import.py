@@ -21,10 +21,12 @@ import io
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 from uuid import UUID
 
+from psycopg_pool import ConnectionPool
 from pydantic import ValidationError
 
 from domain.actors import Actor
@@ -48,6 +50,8 @@ LIST_SEPARATOR = ";"
 MAX_ROWS = 5000
 HEADER_ROW = 1
 _one_at_a_time = threading.Lock()
+# The name of the PostgreSQL advisory lock an import holds (its key: hashtext(name)).
+IMPORT_LOCK = "people import"
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
@@ -95,19 +99,42 @@ def required_columns(kind: Kind) -> list[str]:
 
 
 def import_people(
-    mentoring: Mentoring, kind: Kind, scheme_id: UUID, data: bytes, actor: Actor, dry_run: bool
+    mentoring: Mentoring,
+    kind: Kind,
+    scheme_id: UUID,
+    data: bytes,
+    actor: Actor,
+    dry_run: bool,
+    pool: ConnectionPool | None = None,
 ) -> ImportResult:
     """Read the file and register or change the people in it, all in one write unless
     `dry_run` or any row is wrong. Raises NotFound for no such scheme, Conflict if
-    someone changed one of the people meanwhile."""
+    someone changed one of the people meanwhile. With `pool`, the database's, one
+    import runs at a time in every process on that database, else in this one."""
     mentoring.get_scheme(scheme_id)
     rows, errors = read_rows(kind, scheme_id, data)
     if errors:
         return ImportResult(errors=errors)
-    # One import at a time in this process, so that two of the same file at once
-    # cannot both register a person the other did not see yet.
-    with _one_at_a_time:
+    # One import at a time, so that two of the same file at once cannot both register
+    # a person the other did not see yet: one thread of this process waits for the
+    # others' (IMPORT_LOCK) on the database.
+    with _one_at_a_time, one_import_at_a_time(pool):
         return _apply(mentoring, kind, scheme_id, rows, actor, dry_run)
+
+
+@contextmanager
+def one_import_at_a_time(pool: ConnectionPool | None) -> Iterator[None]:
+    """PostgreSQL's advisory lock IMPORT_LOCK, held on a connection of the pool while
+    the block runs (nothing without a pool)."""
+    if pool is None:
+        yield
+        return
+    with pool.connection() as connection:
+        connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (IMPORT_LOCK,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(hashtext(%s))", (IMPORT_LOCK,))
 
 
 def _apply(

@@ -1,34 +1,44 @@
 """Mentors and mentees found by the email of their profile, for signing in.
 
 Profiles are event-sourced and encrypted at rest, so there is no column to query:
-the index is built in memory from the registrations in the notification log and
-brought up to date, from where it stopped, on each lookup. A profile's email never
-changes (no event changes it), so an entry once made stays true.
+the index is built in memory from the registrations and erasures in the
+notification log and brought up to date, from where it stopped, on each lookup. So
+it is as current as the event store in every process: a person erased by another
+process is not found from then on. A profile's email never changes (no event
+changes it), so an entry once made stays true until its person is erased.
 """
 
 import threading
 from typing import Literal
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from domain.people import Mentee, Mentor
+from domain.privacy import ERASED
 from services.application import Mentoring
 
 PersonKind = Literal["mentor", "mentee"]
-_KINDS: tuple[tuple[PersonKind, type[Mentor] | type[Mentee]], ...] = (
-    ("mentor", Mentor),
-    ("mentee", Mentee),
-)
+_REGISTERED: dict[str, PersonKind] = {
+    get_topic(Mentor.Registered): "mentor",
+    get_topic(Mentee.Registered): "mentee",
+}
+_ERASED = frozenset({get_topic(Mentor.Erased), get_topic(Mentee.Erased)})
+_TOPICS = sorted({*_REGISTERED, *_ERASED})
+_PAGE = 500
 
 
 class PeopleByEmail:
     """Safe to share between threads. An email given to several profiles (a doctor
     who mentors in one scheme and is mentored in another) finds the one registered
-    last."""
+    last of those not erased."""
 
     def __init__(self, mentoring: Mentoring) -> None:
         self.mentoring = mentoring
-        self._people: dict[str, tuple[int, PersonKind, UUID]] = {}
-        self._after: dict[PersonKind, int] = {"mentor": 0, "mentee": 0}
+        # Per email, the profiles with it: id -> (position registered, kind).
+        self._people: dict[str, dict[UUID, tuple[int, PersonKind]]] = {}
+        self._email_of: dict[UUID, str] = {}
+        self._position = 0
         self._lock = threading.Lock()
 
     def find(self, email: str) -> tuple[PersonKind, UUID] | None:
@@ -36,20 +46,40 @@ class PeopleByEmail:
         with self._lock:
             self._catch_up()
             found = self._people.get(email.strip().lower())
-        return None if found is None else (found[1], found[2])
-
-    def forget(self, person_id: UUID) -> None:
-        """Drop an erased person's email from the index (services.erasure)."""
-        with self._lock:
-            self._catch_up()
-            for email in [e for e, (_, _, found) in self._people.items() if found == person_id]:
-                del self._people[email]
+            if not found:
+                return None
+            person_id, (_, kind) = max(found.items(), key=lambda item: item[1][0])
+        return kind, person_id
 
     def _catch_up(self) -> None:
-        for kind, aggregate in _KINDS:
-            for position, person in self.mentoring.all_of(aggregate, self._after[kind]):
-                key = person.email.strip().lower()
-                known = self._people.get(key)
-                if known is None or known[0] < position:
-                    self._people[key] = (position, kind, person.id)
-                self._after[kind] = position
+        while True:
+            page = self.mentoring.recorder.select_notifications(
+                self._position + 1, _PAGE, topics=_TOPICS
+            )
+            for notification in page:
+                person_id = UUID(str(notification.originator_id))
+                kind = _REGISTERED.get(notification.topic)
+                if kind is None:
+                    self._forget(person_id)
+                else:
+                    self._add(notification.id, kind, person_id)
+                self._position = notification.id
+            if len(page) < _PAGE:
+                return
+
+    def _add(self, position: int, kind: PersonKind, person_id: UUID) -> None:
+        person: Mentor | Mentee = self.mentoring.repository.get(person_id)
+        if person.erased or person.email == ERASED:
+            return
+        email = person.email.strip().lower()
+        self._people.setdefault(email, {})[person_id] = (position, kind)
+        self._email_of[person_id] = email
+
+    def _forget(self, person_id: UUID) -> None:
+        email = self._email_of.pop(person_id, None)
+        if email is None:
+            return
+        found = self._people[email]
+        found.pop(person_id, None)
+        if not found:
+            del self._people[email]

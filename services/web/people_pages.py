@@ -488,11 +488,18 @@ async def import_file(
     if errors:
         return await _import_page(request, scheme, kind, errors)
     valid_kind: Kind = "mentors" if kind == "mentors" else "mentees"
-    mentoring = runtime_of(request).mentoring
+    runtime = runtime_of(request)
     dry_run = not (confirm and upload)
     with refused_as_page():
         result = await run_in_threadpool(
-            import_people, mentoring, valid_kind, scheme_id, data, principal.actor, dry_run
+            import_people,
+            runtime.mentoring,
+            valid_kind,
+            scheme_id,
+            data,
+            principal.actor,
+            dry_run,
+            runtime.pool,
         )
     return await _import_page(
         request, scheme, kind, result=result, upload=data, done=not dry_run and not result.errors

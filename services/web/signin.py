@@ -87,7 +87,7 @@ async def ask_for_link(
         }
         return await render(request, "sign_in.html", context, status_code=422)
     address = request.client.host if request.client else "unknown"
-    wait = runtime.sign_in_requests.retry_after(address, email)
+    wait = await run_in_threadpool(runtime.sign_in_requests.retry_after, address, email)
     if wait is not None:
         minutes = max(1, -(-wait // 60))
         error = (
@@ -98,7 +98,7 @@ async def ask_for_link(
         response = await render(request, "sign_in.html", context, status_code=429)
         response.headers["Retry-After"] = str(wait)
         return response
-    runtime.sign_in_requests.record(address, email)
+    await run_in_threadpool(runtime.sign_in_requests.record, address, email)
     background.add_task(send_link_if_known, runtime, email, next_path)
     return await render(request, "check_your_email.html", {"email": email})
 

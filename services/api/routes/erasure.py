@@ -60,7 +60,6 @@ def erase(
         principal.actor,
         mail_directory=mail_directory(runtime.settings).directory,
     )
-    runtime.people_by_email.forget(person_id)
     person = saved.aggregate
     return {
         "id": person.id,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from services.access import Action, check_can_register
-from services.api.deps import MentoringDep, require
+from services.api.deps import RuntimeDep, require
 from services.api.problems import AUTHENTICATED, COMMAND, problem, problems
 from services.auth import Principal
 from services.people_import import ImportResult, Kind, RowError, import_people
@@ -59,7 +59,7 @@ async def import_csv(
     kind: Kind,
     request: Request,
     principal: Registrar,
-    mentoring: MentoringDep,
+    runtime: RuntimeDep,
     dry_run: bool = False,
 ) -> Any:
     """One row per person, with the columns docs/import.md names. Any error in any
@@ -74,7 +74,14 @@ async def import_csv(
     check_can_register(principal, scheme_id)
     data = await request.body()
     result = await run_in_threadpool(
-        import_people, mentoring, kind, scheme_id, data, principal.actor, dry_run
+        import_people,
+        runtime.mentoring,
+        kind,
+        scheme_id,
+        data,
+        principal.actor,
+        dry_run,
+        runtime.pool,
     )
     if result.errors:
         return refused(result.errors)
