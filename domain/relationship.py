@@ -211,6 +211,16 @@ class Relationship(Aggregate):
 
         PSEUDONYMOUS_FIELDS = frozenset({"answers"})
 
+    class PartyErased(Event):
+        """The mentor or the mentee of the pair was erased: recorded in the same write
+        as their `Erased`, once the keys of the pair are destroyed. Every process
+        that holds the relationship in memory, with the match rationale and pause
+        reason it read while the keys were there, meets this event when it next
+        reads the relationship, and forgets them. Holds no personal data."""
+
+        party: str
+        actor: Actor
+
     @event(Requested)
     def __init__(
         self,
@@ -633,6 +643,22 @@ class Relationship(Aggregate):
     @event(RematchAsked)
     def _rematch_asked(self, actor: Actor) -> None:
         self.rematch_asked = True
+
+    # Erasure ------------------------------------------------------------------
+
+    def record_party_erased(self, party: str, actor: Actor) -> None:
+        """Record that the mentor or the mentee was erased (services.erasure): the
+        rationale and pause reason, now unreadable in the events, are dropped. Only
+        once the relationship is over: an open one's parties cannot be erased."""
+        erased = Party(party)
+        if self.is_open:
+            raise TransitionRefused(f"erase the {erased}", self.state)
+        self._party_erased(party=erased.value, actor=actor)
+
+    @event(PartyErased)
+    def _party_erased(self, party: str, actor: Actor) -> None:
+        self.rationale = None
+        self.pause_reason = None
 
     # Feedback -----------------------------------------------------------------
 

@@ -226,4 +226,5 @@ _HANDLERS: dict[type[Relationship.Event], Callable[[Row, Any], None]] = {
     R.EndOfSchemeDue: lambda row, e: row.update(end_due=True),
     R.Ended: _ended,
     R.Rematched: lambda row, e: row.update(state="rematched", rematched_to=e.new_relationship_id),
+    R.PartyErased: lambda row, e: row.update(rationale=None, pause_reason=None),
 }

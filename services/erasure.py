@@ -2,8 +2,10 @@
 
 `erase_person` refuses while the person has an open relationship; otherwise it
 destroys their key and their relationships' keys, records `Erased` on their record
-(who, when, under what reason or rule: no personal data) and, for a mentee, in the
-same write, the anonymous record the equity counts need of them
+(who, when, under what reason or rule: no personal data) and, in the same write,
+`PartyErased` on each of their relationships (so that every process holding one in
+memory drops its match rationale and pause reason when it next reads it) and, for
+a mentee, the anonymous record the equity counts need of them
 (domain.equity_record), and scrubs the tables
 outside the event store that held their details in a readable form: the stored
 responses of the idempotency store, sign-in links, a staff account of the same
@@ -15,7 +17,6 @@ the embedded default. The reporting tables are the `erasure` projection's
 import json
 import time
 from collections.abc import Iterable
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -109,23 +110,20 @@ def erase_person(
     mentoring.keys.destroy(subject_ids)
     time.sleep(mentoring.keys.cache_seconds)
     person.erase(reason, subject_ids, actor)
-    saved: Saved[Mentor | Mentee] = Saved(person, mentoring._save(*anonymous, person))
-    forget_cached(mentoring, subject_ids[1:])
+    # Read again: they may have changed meanwhile (feedback given on an ended pair).
+    pairs = [mentoring.get_relationship(relationship.id) for relationship in relationships]
+    for pair in pairs:
+        pair.record_party_erased(party_of(pair, person_id), actor)
+    saved: Saved[Mentor | Mentee] = Saved(person, mentoring._save(*anonymous, person, *pairs))
     scrub_tables(pool, mentoring.mapper.cipher, person_id, found)
     if mail_directory is not None:
         scrub_mail_files(mail_directory, found)
     return saved
 
 
-def forget_cached(mentoring: Mentoring, aggregate_ids: Iterable[UUID]) -> None:
-    """Drop aggregates read before their keys were destroyed from this process's
-    aggregate cache: read again, they show what is left."""
-    cache = mentoring.repository.cache
-    if cache is None:
-        return
-    for aggregate_id in aggregate_ids:
-        with suppress(KeyError):
-            cache.get(aggregate_id, evict=True)
+def party_of(relationship: Relationship, person_id: UUID) -> str:
+    """Whether the person is the relationship's mentee or its mentor."""
+    return "mentee" if relationship.mentee_id == person_id else "mentor"
 
 
 def expired_people(mentoring: Mentoring, now: datetime) -> list[tuple[UUID, Scheme]]:

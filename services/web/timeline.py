@@ -156,6 +156,8 @@ def what(event: dict[str, Any], name_of_mentor: Callable[[str], str]) -> str:
         return f"The {d['party']} said the pairing is {'' if working else 'not '}working for them"
     if kind == "FeedbackGiven":
         return f"Feedback given by the {d['respondent']} at the {d['stage']}"
+    if kind == "PartyErased":
+        return f"The {d['party']}'s personal details were erased"
     return _FIXED.get(kind, "Changed")
 
 

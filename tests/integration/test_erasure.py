@@ -246,14 +246,19 @@ def test_an_open_relationship_is_refused_then_the_ended_person_is_erased_everywh
     assert paused and paused[0]["details"]["reason_category"] == "erased"
     assert reports(api, scheme["id"]) == before
     verified = api.ok(api.admin.get("/v1/reports/audit/verify"))
-    # Two rows: the erasure and the anonymous equity record written with it.
-    assert verified["ok"] and verified["rows"] == verified_before["rows"] + 2
+    # Three rows: the erasure, and the anonymous equity record and the pair's
+    # `PartyErased` written with it.
+    assert verified["ok"] and verified["rows"] == verified_before["rows"] + 3
     auditor = api.as_(api.token("auditor"))
     trail = api.ok_list(auditor.get("/v1/reports/audit", params={"aggregate_id": mentee_id}))
     record = trail[-1]
     assert record["event_type"] == "Mentee.Erased"
     assert record["actor_role"] == "admin"
     assert record["details"]["reason"] == REASON
+    pair_trail = auditor.get("/v1/reports/audit", params={"aggregate_id": relationship_id})
+    pair_record = api.ok_list(pair_trail)[-1]
+    assert pair_record["event_type"] == "Relationship.PartyErased"
+    assert pair_record["details"] == {"party": "mentee"}
     # Sessions ended, and signing in by the old email finds no one.
     assert api.runtime.sessions.live(UUID(mentee_id)) == 0
     assert api.runtime.people_by_email.find(EMAIL) is None

@@ -181,6 +181,12 @@ class Pairing:
     def rematch(self) -> None:
         self.app.rematch(self.relationship_id, STAFF)
 
+    def party_erased(self) -> None:
+        """What services.erasure records on each of an erased person's pairs."""
+        relationship = self.relationship
+        relationship.record_party_erased("mentee", Actor("admin", "token-0"))
+        self.app.save(relationship)
+
     def feedback(self, stage: str) -> Callable[[], None]:
         return lambda: self.app.give_feedback(
             self.relationship_id, stage, "mentee", {"satisfied": 4}, STAFF

@@ -302,3 +302,21 @@ def test_as_of_shows_the_relationship_as_it_stood() -> None:
         pair.app.get_relationship(
             pair.relationship_id, as_of=pair.relationship.requested_at - timedelta(seconds=1)
         )
+
+
+def test_an_erased_party_takes_the_rationale_and_pause_reason_with_them() -> None:
+    pairing = Pairing.requested()
+    pairing.invite()
+    pairing.accept()
+    pairing.pause()
+    pairing.end()
+    before = pairing.relationship
+    assert before.rationale is not None and before.pause_reason is not None
+    pairing.party_erased()
+    after = pairing.relationship
+    assert (after.rationale, after.pause_reason) == (None, None)
+    assert (after.state, after.mentor_id, after.ended_at) == (
+        before.state,
+        before.mentor_id,
+        before.ended_at,
+    )

@@ -83,6 +83,7 @@ COMMANDS: dict[str, tuple[Step, set[str], str | None]] = {
         {"active+end_due", "ended", "ended_after_meeting", "rematched"},
         None,
     ),
+    "record a party erased": (Pairing.party_erased, ALL - OPEN, None),
 }
 
 CASES = [(command, state) for command in COMMANDS for state in sorted(ARRANGE)]

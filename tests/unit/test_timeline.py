@@ -83,3 +83,8 @@ def test_who_did_it_in_words() -> None:
 )
 def test_how_long(elapsed: timedelta, words: str) -> None:
     assert how_long(elapsed) == words
+
+
+def test_an_erasure_on_the_pair_names_the_party_only() -> None:
+    erased = {"type": "PartyErased", "details": {"party": "mentor"}}
+    assert what(erased, lambda _: "Dr Named Mentor") == "The mentor's personal details were erased"
