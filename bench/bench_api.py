@@ -375,15 +375,20 @@ def bare_phase(app: Application[uuid.UUID], threads: int, seconds: float, round_
 
 def serving_app() -> Any:
     """The uvicorn factory each server worker calls: the real app, configured only by
-    MENTORING_* variables, as `mentoring up` would configure it."""
+    MENTORING_* variables, on the runtime `mentoring api --workers N` gives it (one
+    of each worker's own when N is over 1: services.serving)."""
     from services.api.app import create_app
-    from services.bootstrap import build_runtime
+    from services.bootstrap import build_runtime, build_worker_runtime
 
-    return create_app(build_runtime(Settings.from_env()))
+    settings = Settings.from_env()
+    build = build_runtime if settings.api_workers == 1 else build_worker_runtime
+    return create_app(build(settings))
 
 
 def serve(port: int, workers: int) -> None:
     import uvicorn
+
+    from services.serving import WORKER_HEALTHCHECK_SECONDS
 
     uvicorn.run(
         "bench.bench_api:serving_app",
@@ -393,6 +398,7 @@ def serve(port: int, workers: int) -> None:
         workers=workers,
         access_log=False,
         log_level="warning",
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
@@ -413,6 +419,7 @@ def api_server(
         "MENTORING_ADMIN_TOKEN": ADMIN_TOKEN,
         "MENTORING_HOST": LOOPBACK,
         "MENTORING_PORT": str(port),
+        "MENTORING_API_WORKERS": str(workers),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     env.pop("MENTORING_CIPHER_KEY", None)
@@ -442,7 +449,7 @@ def free_port() -> int:
 
 
 def wait_until_healthy(port: int, server: subprocess.Popen[bytes], log: Any) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if server.poll() is not None:
             log.seek(0)
@@ -452,7 +459,7 @@ def wait_until_healthy(port: int, server: subprocess.Popen[bytes], log: Any) -> 
             if s.recv(64).startswith(b"HTTP/1.1 200"):
                 return
         time.sleep(0.1)
-    raise RuntimeError("the API server did not become healthy within 30 s")
+    raise RuntimeError("the API server did not become healthy within 90 s")
 
 
 # The database ---------------------------------------------------------------------
