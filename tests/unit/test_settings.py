@@ -48,3 +48,24 @@ def test_failed_authentications_are_throttled_at_twenty_a_minute_unless_set() ->
     assert chosen.auth_failures_per_minute == 5
     with pytest.raises(ConfigError, match="MENTORING_AUTH_FAILURES_PER_MINUTE must be at least 1"):
         Settings.from_env({"MENTORING_AUTH_FAILURES_PER_MINUTE": "0"})
+
+
+def test_the_api_is_served_by_one_process_per_core_up_to_four_unless_set() -> None:
+    from services.config import MAX_DEFAULT_API_WORKERS, default_api_workers
+
+    assert 1 <= Settings.from_env({}).api_workers == default_api_workers()
+    assert default_api_workers() <= MAX_DEFAULT_API_WORKERS == 4
+    assert Settings.from_env({"MENTORING_API_WORKERS": "3"}).api_workers == 3
+    with pytest.raises(ConfigError, match="MENTORING_API_WORKERS must be at least 1"):
+        Settings.from_env({"MENTORING_API_WORKERS": "0"})
+
+
+def test_workers_on_the_command_line_are_a_whole_number_from_one() -> None:
+    from services.cli import parser
+
+    assert parser().parse_args(["up", "--workers", "2"]).workers == 2
+    assert parser().parse_args(["api"]).workers is None
+    for wrong in ("0", "two"):
+        with pytest.raises(SystemExit) as exited:
+            parser().parse_args(["api", "--workers", wrong])
+        assert exited.value.code == 2
