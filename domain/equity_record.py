@@ -8,9 +8,14 @@ demographics, and the four facts of their pairings that the equity view counts.
 It holds no id of the person or of their relationships, no name, no date and no
 free text. The demographics stay special-category data, sealed under the record's
 own key, which no erasure destroys.
+
+A value of theirs that no one else in the scheme holds in that field would single
+them out even without their name: the record keeps it as the group `WITHHELD`
+instead. Such a group of one was suppressed in the equity report before the
+erasure (every count under five is), and its place stays suppressed after it.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -18,6 +23,28 @@ from eventsourcing.domain import Aggregate, event
 from domain.privacy import Classified
 from domain.relationship import Relationship
 from domain.vocabulary import EndKind
+
+# The group a demographic value is counted in when its erased holder was the only one.
+WITHHELD = "withheld"
+
+Demographics = Mapping[str, str] | None
+
+
+def shared_with_others(
+    demographics: Demographics, others: Iterable[Demographics]
+) -> dict[str, str] | None:
+    """The demographics, each value kept if someone in `others` holds it in the
+    same field, and WITHHELD where no one does."""
+    if demographics is None:
+        return None
+    held: dict[str, set[str]] = {}
+    for other in others:
+        for field, value in (other or {}).items():
+            held.setdefault(field, set()).add(value)
+    return {
+        field: value if value in held.get(field, ()) else WITHHELD
+        for field, value in demographics.items()
+    }
 
 
 class AnonymousEquityRecord(Aggregate):
@@ -58,17 +85,20 @@ class AnonymousEquityRecord(Aggregate):
     def of(
         cls,
         scheme_id: UUID,
-        demographics: dict[str, str] | None,
+        demographics: Demographics,
         relationships: Iterable[Relationship],
+        others: Iterable[Demographics],
     ) -> "AnonymousEquityRecord":
         """The record of a mentee with these demographics (as registered) and these
         relationships (all of theirs, none open), counted as `reporting.equity`
-        counts a mentee's pairs (projections.equity)."""
+        counts a mentee's pairs (projections.equity). `others`: the demographics of
+        everyone else the scheme's equity report counts (its other mentees, and the
+        anonymous records of those erased before)."""
         pairs = list(relationships)
         matched = [pair for pair in pairs if pair.matched_at is not None]
         return cls(
             scheme_id=scheme_id,
-            demographics=demographics,
+            demographics=shared_with_others(demographics, others),
             requested=bool(pairs),
             matched=bool(matched),
             met=any(pair.first_meeting_on is not None for pair in pairs),

@@ -21,6 +21,7 @@ from eventsourcing.utils import get_topic
 
 from domain import consequences, policy
 from domain.actors import Actor
+from domain.equity_record import AnonymousEquityRecord
 from domain.errors import InvalidValue, NotEligible
 from domain.matching import (
     Candidate,
@@ -55,6 +56,7 @@ CREATED_EVENT: dict[type[Aggregate], type[Aggregate.Event]] = {
     Mentee: Mentee.Registered,
     Relationship: Relationship.Requested,
     SurveyRound: SurveyRound.Scheduled,
+    AnonymousEquityRecord: AnonymousEquityRecord.Recorded,
 }
 
 

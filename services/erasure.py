@@ -71,6 +71,23 @@ def relationships_of(mentoring: Mentoring, person_id: UUID) -> list[Relationship
     return found
 
 
+def counted_beside(mentoring: Mentoring, mentee: Mentee) -> list[dict[str, str] | None]:
+    """The demographics of everyone else the equity report counts in the mentee's
+    scheme: its other mentees not erased, and the anonymous records of those erased
+    before. Reads every mentee and record: erasure is rare."""
+    others: list[dict[str, str] | None] = [
+        other.demographics
+        for _, other in mentoring.all_of(Mentee)
+        if other.scheme_id == mentee.scheme_id and other.id != mentee.id and not other.erased
+    ]
+    others += [
+        record.demographics
+        for _, record in mentoring.all_of(AnonymousEquityRecord)
+        if record.scheme_id == mentee.scheme_id
+    ]
+    return others
+
+
 def personal_values(person: Mentor | Mentee) -> PersonalValues:
     values = [person.name, person.email]
     if isinstance(person, Mentee):
@@ -100,7 +117,11 @@ def erase_person(
     # Read before the keys go: the demographics are under the mentee's key.
     of_mentee = [r for r in relationships if r.mentee_id == person_id]
     anonymous = (
-        [AnonymousEquityRecord.of(person.scheme_id, person.demographics, of_mentee)]
+        [
+            AnonymousEquityRecord.of(
+                person.scheme_id, person.demographics, of_mentee, counted_beside(mentoring, person)
+            )
+        ]
         if isinstance(person, Mentee)
         else []
     )

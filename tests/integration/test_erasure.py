@@ -22,6 +22,7 @@ from uuid import UUID
 import pgserver  # type: ignore[import-untyped]
 import pytest
 
+from domain.equity_record import WITHHELD
 from services.web.identity import Identity
 from tests.e2e.client import Api
 from tests.e2e.conftest import serving
@@ -295,3 +296,46 @@ def test_the_retention_setting_goes_through_the_scheme_settings_api(api: Api) ->
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert api.ok(api.admin.get(path))["retention_after_end"] == "P18M"
     assert api.scheme()["retention_after_end"] is None
+
+
+def test_a_value_only_the_erased_mentee_held_is_withheld_and_the_counts_stay(
+    api: Api,
+) -> None:
+    """Their one-of-a-kind value would single them out beside the others' groups:
+    it is counted as `withheld`, found nowhere in the dump, and every count stays."""
+    scheme = api.scheme(cohorts=[{"name": "2026", "eligible_count": 10}])
+    for n in range(5):
+        api.mentee(scheme["id"], email=f"shared{n}@example.nhs.uk", demographics=DEMOGRAPHICS)
+    unique = "zoroastrian_tilbrook_q9"
+    mentee = api.mentee(
+        scheme["id"],
+        name="Dr Una Tilbrook",
+        email="una.tilbrook@example.nhs.uk",
+        demographics={**DEMOGRAPHICS, "religion": unique},
+    )
+    wait_for_projections(api)
+    before = reports(api, scheme["id"])
+    assert found_in(dump(api.runtime.database_url), unique)
+
+    api.ok(api.admin.post(f"/v1/people/{mentee['id']}/erase", json={"reason": REASON}))
+    wait_for_projections(api)
+
+    assert not found_in(dump(api.runtime.database_url), unique)
+    after = reports(api, scheme["id"])
+    assert (after["evaluation"], after["counts"]) == (before["evaluation"], before["counts"])
+
+    def counted(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        return sorted(
+            (row["field"], row["metric"], row["suppressed"], row["numerator"], row["denominator"])
+            for row in rows
+        )
+
+    assert counted(after["equity"]) == counted(before["equity"])
+    religion = {
+        (row["group"], row["suppressed"]) for row in after["equity"] if row["field"] == "religion"
+    }
+    assert (WITHHELD, True) in religion and all(group != unique for group, _ in religion)
+    # The values the others share are kept as they were.
+    assert [row for row in after["equity"] if row["field"] != "religion"] == [
+        row for row in before["equity"] if row["field"] != "religion"
+    ]

@@ -4,7 +4,7 @@ a key, so they read after the pair's key is destroyed), and the anonymous equity
 record holds the facts the equity report counts, with its demographics under a key
 of its own."""
 
-from domain.equity_record import AnonymousEquityRecord
+from domain.equity_record import WITHHELD, AnonymousEquityRecord, shared_with_others
 from domain.privacy import keyed_fields, personal_fields
 from domain.relationship import Relationship
 from domain.survey_round import SurveyRound
@@ -39,14 +39,16 @@ def test_the_answers_read_after_the_pairs_key_is_destroyed() -> None:
 
 def test_the_record_counts_a_pairing_as_the_equity_report_does_and_unlinked() -> None:
     pairing = Pairing.requested()
-    assert AnonymousEquityRecord.of(pairing.scheme_id, None, []).requested is False
-    unmatched = AnonymousEquityRecord.of(pairing.scheme_id, None, [pairing.relationship])
+    assert AnonymousEquityRecord.of(pairing.scheme_id, None, [], []).requested is False
+    unmatched = AnonymousEquityRecord.of(pairing.scheme_id, None, [pairing.relationship], [])
     assert (unmatched.requested, unmatched.matched, unmatched.met) == (True, False, False)
     pairing.invite()
     pairing.accept()
     pairing.meet()
     pairing.end("no_blame")
-    record = AnonymousEquityRecord.of(pairing.scheme_id, DEMOGRAPHICS, [pairing.relationship])
+    record = AnonymousEquityRecord.of(
+        pairing.scheme_id, DEMOGRAPHICS, [pairing.relationship], [DEMOGRAPHICS]
+    )
     facts = (record.requested, record.matched, record.met, record.no_blame)
     assert facts == (True, True, True, True)
     assert record.id not in (pairing.mentee_id, pairing.relationship_id)
@@ -58,3 +60,30 @@ def test_the_record_counts_a_pairing_as_the_equity_report_does_and_unlinked() ->
     # Erasing the mentee destroys their keys, not the record's.
     app.keys.destroy([pairing.mentee_id, pairing.relationship_id])
     assert app.repository.get(record.id).demographics == DEMOGRAPHICS
+
+
+def test_a_value_no_one_else_holds_is_withheld_and_a_shared_one_kept() -> None:
+    mine = {"ethnicity": "asian_indian", "sex": "male", "religion": "jain"}
+    others = [
+        {"ethnicity": "asian_indian", "sex": "female"},
+        None,
+        {"sex": "male", "religion": "sikh"},
+        # The same value in another field is not the same group.
+        {"ethnicity": "jain"},
+    ]
+    assert shared_with_others(mine, others) == {
+        "ethnicity": "asian_indian",
+        "sex": "male",
+        "religion": WITHHELD,
+    }
+    assert shared_with_others(mine, []) == dict.fromkeys(mine, WITHHELD)
+    assert shared_with_others(None, others) is None
+
+
+def test_the_record_keeps_only_values_others_share() -> None:
+    pairing = Pairing.requested()
+    unique = {"ethnicity": "asian_indian", "sex": "male"}
+    record = AnonymousEquityRecord.of(
+        pairing.scheme_id, unique, [pairing.relationship], [{"sex": "male"}]
+    )
+    assert record.demographics == {"ethnicity": WITHHELD, "sex": "male"}
