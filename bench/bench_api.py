@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_api.py [--clients 8] [--server-workers 1] [--rounds 4]
                                         [--seconds 5] [--pairs 1000] [--idempotency-keys]
+                                        [--open-loop-rate 100]
 
 One run, one scratch database on the local PostgreSQL (dropped afterwards):
 
@@ -20,6 +21,10 @@ else on the machine falls on both. Prints each path's rate, p50/p99 latency and 
 per command (this process, the API server, PostgreSQL; read from /proc, so Linux
 only), and the ratio api/bare (target: >= 0.7). Talks only to 127.0.0.1 and stops
 by itself within `--budget` seconds.
+
+With `--open-loop-rate R` there is no bare path: the api phases send R requests a
+second, each when it is due whether or not the earlier ones have been answered, and
+the latency (from when each was due) is reported against the p99 target of 50 ms.
 """
 
 from __future__ import annotations
@@ -83,6 +88,7 @@ class Phase:
     latencies_ms: list[float]
     errors: int
     cpu_seconds: dict[str, float] = field(default_factory=dict)
+    connections: int = 0  # opened by an open-loop phase
 
     @property
     def commands(self) -> int:
@@ -332,6 +338,56 @@ async def api_phase(
     return Phase("api", round_, time.perf_counter() - started, latencies, errors)
 
 
+async def open_loop_phase(
+    port: int, pairs: Sequence[Pair], turn: Iterator[int], rate: float, seconds: float,
+    idempotency_keys: bool, round_: int,
+) -> Phase:  # fmt: skip
+    """Log meetings through the API at `rate` a second for `seconds`, each sent when
+    it is due whether or not earlier ones have been answered (open loop), over as
+    many keep-alive connections as are in flight at once. Latency counts from when
+    a request was due, so time spent waiting for a connection counts too."""
+    today = datetime.now(UTC).date().isoformat()
+    body = {"held_on": today, "mode": "video", "duration_minutes": 45}
+    latencies: list[float] = []
+    errors = 0
+    idle: list[Connection] = []
+    opened: list[Connection] = []
+
+    async def one(due: float) -> None:
+        nonlocal errors
+        if idle:
+            connection = idle.pop()
+        else:
+            connection = await Connection(port, ADMIN_TOKEN).__aenter__()
+            opened.append(connection)
+        pair = pairs[next(turn) % len(pairs)]
+        connection.token = pair.mentor_token
+        extra = f"Idempotency-Key: {uuid.uuid4()}\r\n" if idempotency_keys else ""
+        path = f"/v1/relationships/{pair.relationship_id}/meetings"
+        try:
+            status, _ = await connection.send(connection.encode("POST", path, body, extra))
+        except (OSError, asyncio.IncompleteReadError):
+            errors += 1
+            return
+        if status == 201:
+            latencies.append((time.perf_counter() - due) * 1000)
+        else:
+            errors += 1
+        idle.append(connection)
+
+    started = time.perf_counter()
+    sending: list[asyncio.Task[None]] = []
+    for n in range(round(rate * seconds)):
+        due = started + n / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        sending.append(asyncio.create_task(one(due)))
+    await asyncio.gather(*sending)
+    elapsed = time.perf_counter() - started
+    for connection in opened:
+        await connection.__aexit__()
+    return Phase("api", round_, elapsed, latencies, errors, connections=len(opened))
+
+
 class Dot(Aggregate):
     """The most trivial aggregate: created, and nothing else."""
 
@@ -507,6 +563,13 @@ def run(args: argparse.Namespace) -> list[Phase]:
             try:
                 for round_ in range(args.rounds + 1):  # round 0 is the warm-up
                     seconds = args.seconds if round_ else args.warmup
+                    if args.open_loop_rate:
+                        sent = open_loop_phase(
+                            port, pairs, turn, args.open_loop_rate, seconds,
+                            args.idempotency_keys, round_,
+                        )  # fmt: skip
+                        keep(phases, meter.measure(partial(run_async, sent, seconds + 30)))
+                        continue
                     saving = partial(bare_phase, bare, args.clients, seconds, round_)
                     keep(phases, meter.measure(saving))
                     api = api_phase(
@@ -569,11 +632,17 @@ def print_setup(args: argparse.Namespace, database_url: str, pairs: int, seconds
         f"Idempotency-Key {'on' if args.idempotency_keys else 'off'}, "
         f"encryption {'on' if args.cipher else 'off'}"
     )
-    print("bare:        Application.save(<new one-event aggregate>), same database")
-    print(
-        f"concurrency: {args.clients} keep-alive connections (api) / {args.clients} threads "
-        f"(bare); uvicorn with {args.server_workers} worker process(es), access log off"
-    )
+    if args.open_loop_rate:
+        print(
+            f"open loop:   {args.open_loop_rate:g} requests/s sent when due, answered or not; "
+            f"uvicorn with {args.server_workers} worker process(es), access log off; no bare path"
+        )
+    else:
+        print("bare:        Application.save(<new one-event aggregate>), same database")
+        print(
+            f"concurrency: {args.clients} keep-alive connections (api) / {args.clients} threads "
+            f"(bare); uvicorn with {args.server_workers} worker process(es), access log off"
+        )
     print(f"phases:      {args.warmup:g} s warm-up each, then {args.rounds} x {args.seconds:g} s")
     print()
     print(
@@ -596,6 +665,21 @@ def print_phase(phase: Phase) -> None:
         f" {percentile(phase.latencies_ms, 0.5):>7.1f} {percentile(phase.latencies_ms, 0.99):>7.1f}"
         f" {phase.errors:>6}                       {cpu_per_command([phase])}",
         flush=True,
+    )
+
+
+def print_open_loop_summary(phases: Sequence[Phase], rate: float) -> None:
+    print()
+    latencies = list(itertools.chain.from_iterable(p.latencies_ms for p in phases))
+    answered = len(latencies) / sum(p.seconds for p in phases)
+    p99 = percentile(latencies, 0.99)
+    print(
+        f"open loop at {rate:g}/s: {answered:.0f} commands/s answered"
+        f"  p50 {percentile(latencies, 0.5):5.1f} ms  p99 {p99:5.1f} ms"
+        f"  ({'meets' if p99 <= 50 else 'ABOVE'} the 50 ms target)"
+        f"  errors {sum(p.errors for p in phases)}"
+        f"  connections at most {max(p.connections for p in phases)}"
+        f"  CPU ms/command (bench server postgres) {cpu_per_command(phases)}"
     )
 
 
@@ -638,6 +722,12 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     top.add_argument("--warmup", type=float, default=2, help="untimed phase per path")
     top.add_argument("--rounds", type=int, default=4, help="bare+api phase pairs")
     top.add_argument("--idempotency-keys", action="store_true", help="send Idempotency-Key")
+    top.add_argument(
+        "--open-loop-rate",
+        type=float,
+        default=0,
+        help="api only, sending this many requests a second whatever the answers",
+    )
     top.add_argument("--cipher", action="store_true", help="encrypt events on both paths")
     top.add_argument("--budget", type=int, default=115, help="abort after this many seconds")
     commands = top.add_subparsers(dest="command")
@@ -668,7 +758,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(str(error))
     finally:
         signal.alarm(0)
-    print_summary(phases)
+    if args.open_loop_rate:
+        print_open_loop_summary(phases, args.open_loop_rate)
+    else:
+        print_summary(phases)
 
 
 if __name__ == "__main__":

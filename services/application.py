@@ -60,6 +60,12 @@ CREATED_EVENT: dict[type[Aggregate], type[Aggregate.Event]] = {
 }
 
 
+# What a caller checks of the relationship a command reads, before the command goes
+# on with it: the API's access check (services.access.check_relationship), raising.
+# One read serves both.
+Admit = Callable[[Relationship], None]
+
+
 @dataclass(frozen=True)
 class Saved(Generic[A]):
     """An aggregate as saved, and the notification id of its last new event."""
@@ -106,9 +112,18 @@ class Mentoring(Application[UUID]):
 
     # Reading ------------------------------------------------------------------
 
-    def _get(self, kind: type[A], label: str, aggregate_id: UUID, version: int | None = None) -> A:
+    def _get(
+        self,
+        kind: type[A],
+        label: str,
+        aggregate_id: UUID,
+        version: int | None = None,
+        copy: bool = True,
+    ) -> A:
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate: Aggregate = self.repository.get(
+                aggregate_id, version=version, deepcopy_from_cache=copy
+            )
         except AggregateNotFoundError:
             raise NotFound(label, aggregate_id) from None
         if not isinstance(aggregate, kind):
@@ -117,6 +132,11 @@ class Mentoring(Application[UUID]):
 
     def get_scheme(self, scheme_id: UUID) -> Scheme:
         return self._get(Scheme, "scheme", scheme_id)
+
+    def read_scheme(self, scheme_id: UUID) -> Scheme:
+        """The scheme, to read its settings and never to change it: the instance the
+        aggregate cache holds, not a copy of it (get_scheme gives a copy)."""
+        return self._get(Scheme, "scheme", scheme_id, copy=False)
 
     def get_mentor(self, mentor_id: UUID, in_scheme: UUID | None = None) -> Mentor:
         """The mentor; with `in_scheme`, NotFound for a mentor of another scheme too,
@@ -150,8 +170,17 @@ class Mentoring(Application[UUID]):
             raise NotFound("relationship", relationship_id)
         return self._get(Relationship, "relationship", relationship_id, version)
 
-    def relationship_events(self, relationship_id: UUID) -> list[DomainEventProtocol[UUID]]:
-        self.get_relationship(relationship_id)
+    def _relationship(self, relationship_id: UUID, admit: Admit | None) -> Relationship:
+        """The relationship now, once `admit` (if given) has let the caller have it."""
+        relationship = self.get_relationship(relationship_id)
+        if admit is not None:
+            admit(relationship)
+        return relationship
+
+    def relationship_events(
+        self, relationship_id: UUID, *, admit: Admit | None = None
+    ) -> list[DomainEventProtocol[UUID]]:
+        self._relationship(relationship_id, admit)
         return list(self.events.get(relationship_id))
 
     def ids_of(self, kind: type[Aggregate], after: int = 0) -> Iterator[tuple[int, UUID]]:
@@ -320,6 +349,8 @@ class Mentoring(Application[UUID]):
         actor: Actor,
         rationale: dict[str, Any] | None = None,
         basis: MatchBasis | None = None,
+        *,
+        admit: Admit | None = None,
     ) -> Saved[Relationship]:
         """Invite an eligible mentor; when the scheme needs no acceptance the pair is
         matched at once and the mentor's place taken. The invitation records why
@@ -332,7 +363,7 @@ class Mentoring(Application[UUID]):
         Raises NotEligible with the reason; NotFound for a mentor of another scheme,
         as for an unknown one.
         """
-        relationship = self.get_relationship(relationship_id)
+        relationship = self._relationship(relationship_id, admit)
         scheme = self.get_scheme(relationship.scheme_id)
         basis = basis or implied_basis(actor, scheme)
         touched = self._invite(relationship, scheme, mentor_id, actor, basis, rationale)
@@ -386,6 +417,8 @@ class Mentoring(Application[UUID]):
         accept: bool,
         actor: Actor,
         reason_category: str | None = None,
+        *,
+        admit: Admit | None = None,
     ) -> Saved[Relationship]:
         """Accept or decline. When two acceptances race for a mentor's last place,
         one wins; the other's invitation is withdrawn (back to requested) and it
@@ -393,18 +426,20 @@ class Mentoring(Application[UUID]):
         policy decides what comes next, in the same write (domain.policy). A
         decline's `reason_category` is optional and sealed."""
         if not accept:
-            relationship = self.get_relationship(relationship_id)
+            relationship = self._relationship(relationship_id, admit)
             relationship.decline(actor, reason_category)
             scheme = self.get_scheme(relationship.scheme_id)
             touched = self._after_refusal(relationship, scheme, Actor.system("invitation_declined"))
             return Saved(relationship, self._save(relationship, *touched))
         try:
-            return self._accept(relationship_id, actor)
+            return self._accept(relationship_id, actor, admit)
         except Conflict:
-            return self._accept(relationship_id, actor)  # re-read: did we lose the place?
+            return self._accept(relationship_id, actor, admit)  # re-read: did we lose the place?
 
-    def _accept(self, relationship_id: UUID, actor: Actor) -> Saved[Relationship]:
-        relationship = self.get_relationship(relationship_id)
+    def _accept(
+        self, relationship_id: UUID, actor: Actor, admit: Admit | None
+    ) -> Saved[Relationship]:
+        relationship = self._relationship(relationship_id, admit)
         relationship.accept(actor)
         assert relationship.mentor_id is not None
         mentor = self.get_mentor(relationship.mentor_id)
@@ -455,9 +490,11 @@ class Mentoring(Application[UUID]):
         mode: str,
         duration_minutes: int,
         actor: Actor,
+        *,
+        admit: Admit | None = None,
     ) -> Saved[Relationship]:
-        relationship = self.get_relationship(relationship_id)
-        scheme = self.get_scheme(relationship.scheme_id)
+        relationship = self._relationship(relationship_id, admit)
+        scheme = self.read_scheme(relationship.scheme_id)
         relationship.log_meeting(
             held_on=held_on,
             mode=mode,
@@ -475,27 +512,39 @@ class Mentoring(Application[UUID]):
         ground_rules_agreed: bool,
         confidentiality_agreed: bool,
         actor: Actor,
+        *,
+        admit: Admit | None = None,
     ) -> Saved[Relationship]:
-        relationship = self.get_relationship(relationship_id)
+        relationship = self._relationship(relationship_id, admit)
         relationship.record_agreement(
             meeting_frequency, ground_rules_agreed, confidentiality_agreed, actor
         )
         return Saved(relationship, self._save(relationship))
 
     def pause(
-        self, relationship_id: UUID, reason_category: str, until: date | None, actor: Actor
+        self,
+        relationship_id: UUID,
+        reason_category: str,
+        until: date | None,
+        actor: Actor,
+        *,
+        admit: Admit | None = None,
     ) -> Saved[Relationship]:
-        relationship = self.get_relationship(relationship_id)
+        relationship = self._relationship(relationship_id, admit)
         relationship.pause(reason_category, until, datetime.now(UTC).date(), actor)
         return Saved(relationship, self._save(relationship))
 
-    def resume(self, relationship_id: UUID, actor: Actor) -> Saved[Relationship]:
-        relationship = self.get_relationship(relationship_id)
+    def resume(
+        self, relationship_id: UUID, actor: Actor, *, admit: Admit | None = None
+    ) -> Saved[Relationship]:
+        relationship = self._relationship(relationship_id, admit)
         relationship.resume(actor)
         return Saved(relationship, self._save(relationship))
 
-    def extend(self, relationship_id: UUID, until: datetime, actor: Actor) -> Saved[Relationship]:
-        relationship = self.get_relationship(relationship_id)
+    def extend(
+        self, relationship_id: UUID, until: datetime, actor: Actor, *, admit: Admit | None = None
+    ) -> Saved[Relationship]:
+        relationship = self._relationship(relationship_id, admit)
         relationship.extend(until, actor)
         return Saved(relationship, self._save(relationship))
 
@@ -506,9 +555,11 @@ class Mentoring(Application[UUID]):
         respondent: str,
         answers: dict[str, Any],
         actor: Actor,
+        *,
+        admit: Admit | None = None,
     ) -> Saved[Relationship]:
-        relationship = self.get_relationship(relationship_id)
-        scheme = self.get_scheme(relationship.scheme_id)
+        relationship = self._relationship(relationship_id, admit)
+        scheme = self.read_scheme(relationship.scheme_id)
         relationship.give_feedback(stage, respondent, answers, scheme.survey, actor)
         return Saved(relationship, self._save(relationship))
 
@@ -523,10 +574,16 @@ class Mentoring(Application[UUID]):
     # Ending and rematch -------------------------------------------------------
 
     def end(
-        self, relationship_id: UUID, kind: str, reason_category: str | None, actor: Actor
+        self,
+        relationship_id: UUID,
+        kind: str,
+        reason_category: str | None,
+        actor: Actor,
+        *,
+        admit: Admit | None = None,
     ) -> Saved[Relationship]:
         """End the pair: the mentor's place is freed and the mentee may ask again."""
-        relationship = self.get_relationship(relationship_id)
+        relationship = self._relationship(relationship_id, admit)
         relationship.end(kind, reason_category, actor)
         touched = self._after_ending(relationship, actor)
         return Saved(relationship, self._save(relationship, *touched))
@@ -595,10 +652,12 @@ class Mentoring(Application[UUID]):
         if mentor is not None:
             mentor.release_place(relationship.id, actor)
 
-    def rematch(self, relationship_id: UUID, actor: Actor) -> Saved[Relationship]:
+    def rematch(
+        self, relationship_id: UUID, actor: Actor, *, admit: Admit | None = None
+    ) -> Saved[Relationship]:
         """Open a new request for the same mentee; previous mentors stay excluded.
         Returns the new relationship."""
-        old = self.get_relationship(relationship_id)
+        old = self._relationship(relationship_id, admit)
         mentee = self.get_mentee(old.mentee_id)
         new = Relationship(
             scheme_id=old.scheme_id,

@@ -33,6 +33,12 @@ MAX_LIFETIME = timedelta(days=365)
 # Last use is written at most this often per token, so that a valid request reads
 # its token and writes nothing, but for the first one each minute.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A token found valid is taken as valid for this long without asking the database
+# again, so a token revoked in any process stops working within a second. A use
+# that asks the database comes at least this often, so last use keeps its minute.
+TRUSTED_FOR = timedelta(seconds=1)
+# Tokens remembered at most; past this, those no longer trusted are forgotten.
+MAX_TRUSTED = 10_000
 
 # The table as the first release made it, then what later releases added, each
 # statement idempotent: a new database and one of an earlier release take the same
@@ -73,6 +79,19 @@ class Principal:
     def actor(self) -> Actor:
         """How this caller appears in events: the person's id, else the token's."""
         return Actor(role=self.role, id=str(self.subject_id or self.token_id))
+
+
+@dataclass(frozen=True)
+class _Trusted:
+    """A token found valid at `found_at`, which expires at `expires_at`."""
+
+    principal: Principal
+    found_at: datetime
+    expires_at: datetime
+
+    def holds_at(self, now: datetime) -> bool:
+        # A clock set back does not stretch the second: it ends the trust.
+        return self.found_at <= now < min(self.found_at + TRUSTED_FOR, self.expires_at)
 
 
 @dataclass(frozen=True)
@@ -141,7 +160,12 @@ def _now() -> datetime:
 
 class TokenStore:
     """Issues, resolves, lists and revokes tokens; `admin_token` is always an admin
-    token without being stored. Every time it records or compares is `clock`'s."""
+    token without being stored. Every time it records or compares is `clock`'s.
+
+    A token found valid is trusted for TRUSTED_FOR (a second) without reading it
+    again; revoking it through this store ends that at once (but for a request
+    already reading the token), revoking it elsewhere within the second. Safe to
+    share between threads."""
 
     def __init__(
         self,
@@ -152,6 +176,7 @@ class TokenStore:
         self.pool = pool
         self.admin_token = admin_token
         self.clock = clock
+        self._trusted: dict[str, _Trusted] = {}  # by token hash
         with pool.connection() as connection, connection.transaction():
             for statement in TOKENS_TABLE:
                 connection.execute(statement)
@@ -185,21 +210,31 @@ class TokenStore:
             )
         return issued
 
+    def trusted(self, token: str) -> Principal | None:
+        """The principal of the bootstrap admin token or of a token found valid less
+        than TRUSTED_FOR ago; None otherwise (ask `resolve`). Reads no database."""
+        if self.admin_token and hmac.compare_digest(token.encode(), self.admin_token.encode()):
+            return Principal(role="admin", token_id=BOOTSTRAP_TOKEN_ID)
+        trusted = self._trusted.get(hash_token(token))
+        return trusted.principal if trusted and trusted.holds_at(self.clock()) else None
+
     def resolve(self, token: str) -> Principal | None:
         """The principal a token stands for, or None if it is unknown, expired or
         revoked. Records the use, unless one was recorded less than a minute ago."""
-        if self.admin_token and hmac.compare_digest(token.encode(), self.admin_token.encode()):
-            return Principal(role="admin", token_id=BOOTSTRAP_TOKEN_ID)
-        now = self.clock()
+        principal = self.trusted(token)
+        if principal is not None:
+            return principal
+        now, token_hash = self.clock(), hash_token(token)
         with self.pool.connection() as connection:
             row = connection.execute(
-                "SELECT id, role, subject_id, scheme_ids, last_used_at FROM mentoring_tokens"
+                "SELECT id, role, subject_id, scheme_ids, last_used_at, expires_at"
+                " FROM mentoring_tokens"
                 " WHERE token_hash = %s AND revoked_at IS NULL AND expires_at > %s",
-                (hash_token(token), now),
+                (token_hash, now),
             ).fetchone()
             if row is None:
                 return None
-            token_id, role, subject_id, scheme_ids, last_used_at = row
+            token_id, role, subject_id, scheme_ids, last_used_at, expires_at = row
             if last_used_at is None or last_used_at <= now - LAST_USED_RESOLUTION:
                 # Conditional, so that processes resolving it at once write it once.
                 connection.execute(
@@ -207,12 +242,24 @@ class TokenStore:
                     " AND (last_used_at IS NULL OR last_used_at <= %s)",
                     (now, token_id, now - LAST_USED_RESOLUTION),
                 )
-        return Principal(
+        principal = Principal(
             role=role,
             token_id=str(token_id),
             subject_id=subject_id,
             scheme_ids=frozenset(UUID(s) for s in scheme_ids),
         )
+        self._trust(token_hash, _Trusted(principal, now, expires_at))
+        return principal
+
+    def _trust(self, token_hash: str, trusted: _Trusted) -> None:
+        if len(self._trusted) >= MAX_TRUSTED:
+            for old in [
+                h for h, t in list(self._trusted.items()) if not t.holds_at(trusted.found_at)
+            ]:
+                self._trusted.pop(old, None)
+            if len(self._trusted) >= MAX_TRUSTED:
+                self._trusted.clear()
+        self._trusted[token_hash] = trusted
 
     def tokens(self) -> list[TokenRecord]:
         """Every issued token, revoked and expired ones too, oldest first."""
@@ -238,14 +285,18 @@ class TokenStore:
         ]
 
     def revoke(self, token_id: UUID) -> bool:
-        """Stop the token working from now on; revoking it again changes nothing.
-        False if no token has this id."""
+        """Stop the token working from now on (in other processes, within
+        TRUSTED_FOR); revoking it again changes nothing. False if no token has this
+        id."""
         with self.pool.connection() as connection:
             row = connection.execute(
                 "UPDATE mentoring_tokens SET revoked_at = coalesce(revoked_at, %s)"
                 " WHERE id = %s RETURNING id",
                 (self.clock(), token_id),
             ).fetchone()
+        for token_hash, trusted in list(self._trusted.items()):
+            if trusted.principal.token_id == str(token_id):
+                self._trusted.pop(token_hash, None)
         return row is not None
 
     def count(self) -> int:

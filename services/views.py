@@ -17,7 +17,14 @@ from services.matchmaking import CohortRun
 _EVENT_ENVELOPE = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor"}
 
 
+# Values that are JSON as they are: most of a view, so looked for first. Exact types,
+# so that a str or int enum still becomes its value.
+_AS_THEY_ARE = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
+    if type(value) in _AS_THEY_ARE:
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, UUID):

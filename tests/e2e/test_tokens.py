@@ -1,6 +1,7 @@
 """Tokens with a life cycle, over a real socket: an admin issues a token for a
-fixed time, lists tokens without their secrets, and revokes one at once; a client
-address guessing tokens is throttled while everyone else carries on.
+fixed time, lists tokens without their secrets, and revokes one at once (and in
+another process within a second); a client address guessing tokens is throttled
+while everyone else carries on.
 
 The API here throttles at the default, 20 failed authentications a minute. Each
 test that guesses comes from a loopback address of its own (127.0.0.x), so the
@@ -14,9 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
-from services.auth import hash_token
-from tests.e2e.client import Api
+from services import bootstrap
+from services.api.app import create_app
+from services.auth import TRUSTED_FOR, hash_token
+from services.config import Settings
+from tests.e2e.client import ADMIN_TOKEN, Api
 from tests.e2e.conftest import serving
 
 LISTED_FIELDS = {
@@ -139,6 +144,25 @@ def test_a_revoked_token_is_refused_from_the_next_request_on(api: Api) -> None:
     again = api.admin.delete(f"/v1/tokens/{issued['id']}")
     assert again.status_code == 204
     assert listed(api, issued["id"])["revoked_at"] == token["revoked_at"]
+
+
+def test_a_token_revoked_by_another_process_is_refused_within_a_second(api: Api) -> None:
+    settings = Settings.from_env(
+        {"MENTORING_DATABASE_URL": api.runtime.database_url, "MENTORING_ADMIN_TOKEN": ADMIN_TOKEN}
+    )
+    elsewhere = bootstrap.build_runtime(settings)
+    try:
+        issued = issue(api, role="auditor", label="read elsewhere")
+        with TestClient(create_app(elsewhere)) as other:
+            other.headers["Authorization"] = f"Bearer {issued['token']}"
+            assert other.get("/v1/reports/audit/verify").status_code == 200
+            revoked_at = time.monotonic()
+            assert api.admin.delete(f"/v1/tokens/{issued['id']}").status_code == 204
+            time.sleep(max(0.0, revoked_at + TRUSTED_FOR.total_seconds() - time.monotonic()))
+            refused = other.get("/v1/reports/audit/verify")
+            assert refused.status_code == 401, refused.text
+    finally:
+        elsewhere.close()
 
 
 def test_revoking_a_token_that_was_never_issued_is_not_found(api: Api) -> None:

@@ -1,6 +1,7 @@
 """The token store on PostgreSQL, on a clock the test sets: tokens expire, record
-their last use at most once a minute, and a table of the previous release is
-brought up to date in place with its tokens still working."""
+their last use at most once a minute, are trusted for a second once found valid,
+and a table of the previous release is brought up to date in place with its
+tokens still working."""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from services.auth import BOOTSTRAP_TOKEN_ID, TokenStore, hash_token
+from services.auth import BOOTSTRAP_TOKEN_ID, TRUSTED_FOR, TokenStore, hash_token
 from tests.support.clock import START, Clock
 
 pytestmark = pytest.mark.postgres
@@ -86,6 +87,65 @@ def test_a_revoked_token_is_refused_and_keeps_the_time_it_was_first_revoked(
     (record,) = store.tokens()
     assert (record.status, record.revoked_at) == ("revoked", START)
     assert not store.revoke(uuid4())
+
+
+def revoke_elsewhere(database_url: str, token_id: object) -> None:
+    """Revoke the token as another process would: in the database only."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(
+            "UPDATE mentoring_tokens SET revoked_at = now() WHERE id = %s", (token_id,)
+        )
+
+
+def test_a_token_revoked_elsewhere_is_trusted_for_at_most_a_second(
+    pool: ConnectionPool, database_url: str
+) -> None:
+    clock = Clock()
+    store = TokenStore(pool, clock=clock)
+    issued = store.issue("auditor", "governance")
+    assert store.resolve(issued.secret) is not None
+    revoke_elsewhere(database_url, issued.id)
+
+    clock.now = START + TRUSTED_FOR - timedelta(microseconds=1)
+    trusted = store.trusted(issued.secret)
+    assert trusted is not None and trusted.token_id == str(issued.id)
+    assert store.resolve(issued.secret) == trusted
+    clock.now = START + TRUSTED_FOR
+    assert store.trusted(issued.secret) is None
+    assert store.resolve(issued.secret) is None
+
+
+def test_a_token_is_not_trusted_past_its_expiry_nor_on_a_clock_set_back(
+    pool: ConnectionPool, database_url: str
+) -> None:
+    clock = Clock()
+    store = TokenStore(pool, clock=clock)
+    lifetime = timedelta(days=1)
+    issued = store.issue("auditor", "governance", lifetime=lifetime)
+    clock.now = START + lifetime - TRUSTED_FOR / 2
+    assert store.resolve(issued.secret) is not None
+    clock.now = START + lifetime
+    assert store.trusted(issued.secret) is None
+
+    clock.now = START
+    assert store.resolve(issued.secret) is not None
+    revoke_elsewhere(database_url, issued.id)
+    clock.now = START - timedelta(seconds=1)
+    assert store.trusted(issued.secret) is None
+    assert store.resolve(issued.secret) is None
+
+
+def test_revoking_through_the_store_ends_its_trust_at_once(pool: ConnectionPool) -> None:
+    clock = Clock()
+    store = TokenStore(pool, clock=clock)
+    issued = store.issue("auditor", "governance")
+    kept = store.issue("auditor", "another")
+    assert store.resolve(issued.secret) is not None
+    assert store.resolve(kept.secret) is not None
+    assert store.revoke(issued.id)
+    assert store.trusted(issued.secret) is None
+    assert store.resolve(issued.secret) is None
+    assert store.trusted(kept.secret) is not None
 
 
 def test_the_bootstrap_admin_token_never_expires_and_is_not_listed(pool: ConnectionPool) -> None:

@@ -1,10 +1,18 @@
-"""Relationships: request, match, meet, pause, extend, end, rematch, feedback."""
+"""Relationships: request, match, meet, pause, extend, end, rematch, feedback.
 
+The commands are coroutines that run the application's command in the thread pool:
+one hop there and back. A plain function would take two, as FastAPI checks its
+answer against the route's model in the thread pool too. Each command reads its
+relationship once, and checks the caller's access on that read (`_theirs`).
+"""
+
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import AwareDatetime
+from starlette.concurrency import run_in_threadpool
 
 from domain.relationship import Relationship
 from domain.vocabulary import State
@@ -25,7 +33,7 @@ from services.api.schemas import (
     RespondIn,
     end_of,
 )
-from services.application import Mentoring, Saved
+from services.application import Admit, Mentoring, Saved
 from services.auth import Principal
 from services.choosing import candidates_for, check_may_invite
 from services.read_side import RelationshipFilter
@@ -48,6 +56,12 @@ def _load(mentoring: Mentoring, principal: Principal, relationship_id: UUID) -> 
     return relationship
 
 
+def _theirs(principal: Principal) -> Admit:
+    """The check a command makes of the relationship it reads, on that one read:
+    NotFound (404) unless it is this caller's to act on."""
+    return partial(check_relationship, principal)
+
+
 def _answer(saved: Saved[Relationship]) -> dict[str, Any]:
     return saved_view(relationship_view(saved.aggregate), saved.position)
 
@@ -58,7 +72,7 @@ def _answer(saved: Saved[Relationship]) -> dict[str, Any]:
     response_model=answers.SavedRelationship,
     responses=COMMAND,
 )
-def request_mentor(
+async def request_mentor(
     body: RelationshipIn, principal: Requester, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """A mentee asks for a mentor (staff may ask on their behalf). One open request
@@ -67,8 +81,12 @@ def request_mentor(
         raise Forbidden("mentees request mentors for themselves only")
     if not in_scheme(principal, body.scheme_id):
         raise Forbidden("coordinators work on their own schemes only")
-    saved = mentoring.request_mentor(
-        body.scheme_id, body.mentee_id, body.preferred_mentor_ids, principal.actor
+    saved = await run_in_threadpool(
+        mentoring.request_mentor,
+        body.scheme_id,
+        body.mentee_id,
+        body.preferred_mentor_ids,
+        principal.actor,
     )
     return _answer(saved)
 
@@ -102,8 +120,10 @@ def get_relationship(
     as_of: AwareDatetime | None = None,
 ) -> dict[str, Any]:
     """The relationship now, or as it stood at `as_of`."""
-    _load(mentoring, principal, relationship_id)
-    return relationship_view(mentoring.get_relationship(relationship_id, as_of=as_of))
+    relationship = _load(mentoring, principal, relationship_id)
+    if as_of is not None:
+        relationship = mentoring.get_relationship(relationship_id, as_of=as_of)
+    return relationship_view(relationship)
 
 
 @router.get("/{relationship_id}/events", response_model=list[answers.Event], responses=ONE_RECORD)
@@ -111,9 +131,9 @@ def relationship_events(
     relationship_id: UUID, principal: Reader, mentoring: MentoringDep
 ) -> list[dict[str, Any]]:
     """The history. Who ended a pairing without blame, and why, only to auditors."""
-    _load(mentoring, principal, relationship_id)
     show_sealed = sees_sealed(principal)
-    return [event_view(e, show_sealed) for e in mentoring.relationship_events(relationship_id)]
+    events = mentoring.relationship_events(relationship_id, admit=_theirs(principal))
+    return [event_view(e, show_sealed) for e in events]
 
 
 @router.get(
@@ -141,14 +161,21 @@ def candidates(
     response_model=answers.SavedRelationship,
     responses=COMMAND,
 )
-def invite(
+async def invite(
     relationship_id: UUID, body: InviteIn, principal: Inviter, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """Coordinators invite in every model; mentees choose their own mentor except
     where the scheme assigns mentors (in a hybrid scheme, one of their candidates)."""
-    relationship = _load(mentoring, principal, relationship_id)
-    check_may_invite(principal, mentoring.get_scheme(relationship.scheme_id))
-    return _answer(mentoring.invite_mentor(relationship_id, body.mentor_id, principal.actor))
+
+    def admit(relationship: Relationship) -> None:
+        check_relationship(principal, relationship)
+        check_may_invite(principal, mentoring.read_scheme(relationship.scheme_id))
+
+    return _answer(
+        await run_in_threadpool(
+            mentoring.invite_mentor, relationship_id, body.mentor_id, principal.actor, admit=admit
+        )
+    )
 
 
 @router.post(
@@ -157,12 +184,16 @@ def invite(
     responses=COMMAND,
     summary="The invited mentor accepts (matched) or declines (back to requested)",
 )
-def respond(
+async def respond(
     relationship_id: UUID, body: RespondIn, principal: Responder, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _load(mentoring, principal, relationship_id)
-    saved = mentoring.respond_to_invitation(
-        relationship_id, body.accept, principal.actor, body.reason_category
+    saved = await run_in_threadpool(
+        mentoring.respond_to_invitation,
+        relationship_id,
+        body.accept,
+        principal.actor,
+        body.reason_category,
+        admit=_theirs(principal),
     )
     return _answer(saved)
 
@@ -173,13 +204,18 @@ def respond(
     response_model=answers.SavedRelationship,
     responses=COMMAND,
 )
-def log_meeting(
+async def log_meeting(
     relationship_id: UUID, body: MeetingIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """That a meeting happened: date, mode, duration. Never what was said."""
-    _load(mentoring, principal, relationship_id)
-    saved = mentoring.log_meeting(
-        relationship_id, body.held_on, body.mode, body.duration_minutes, principal.actor
+    saved = await run_in_threadpool(
+        mentoring.log_meeting,
+        relationship_id,
+        body.held_on,
+        body.mode,
+        body.duration_minutes,
+        principal.actor,
+        admit=_theirs(principal),
     )
     return _answer(saved)
 
@@ -190,16 +226,17 @@ def log_meeting(
     responses=COMMAND,
     summary="Record the mentoring contract: how often to meet, ground rules, confidentiality",
 )
-def record_agreement(
+async def record_agreement(
     relationship_id: UUID, body: AgreementIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _load(mentoring, principal, relationship_id)
-    saved = mentoring.record_agreement(
+    saved = await run_in_threadpool(
+        mentoring.record_agreement,
         relationship_id,
         body.meeting_frequency,
         body.ground_rules_agreed,
         body.confidentiality_agreed,
         principal.actor,
+        admit=_theirs(principal),
     )
     return _answer(saved)
 
@@ -210,11 +247,17 @@ def record_agreement(
     responses=COMMAND,
     summary="Pause the relationship and every timer it has running",
 )
-def pause(
+async def pause(
     relationship_id: UUID, body: PauseIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _load(mentoring, principal, relationship_id)
-    saved = mentoring.pause(relationship_id, body.reason_category, body.until, principal.actor)
+    saved = await run_in_threadpool(
+        mentoring.pause,
+        relationship_id,
+        body.reason_category,
+        body.until,
+        principal.actor,
+        admit=_theirs(principal),
+    )
     return _answer(saved)
 
 
@@ -224,11 +267,14 @@ def pause(
     responses=COMMAND,
     summary="Resume: each timer runs on with the time it had left",
 )
-def resume(
+async def resume(
     relationship_id: UUID, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _load(mentoring, principal, relationship_id)
-    return _answer(mentoring.resume(relationship_id, principal.actor))
+    return _answer(
+        await run_in_threadpool(
+            mentoring.resume, relationship_id, principal.actor, admit=_theirs(principal)
+        )
+    )
 
 
 @router.post(
@@ -237,20 +283,33 @@ def resume(
     responses=COMMAND,
     summary="Move the planned end later, by mutual agreement",
 )
-def extend(
+async def extend(
     relationship_id: UUID, body: ExtendIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
-    _load(mentoring, principal, relationship_id)
-    return _answer(mentoring.extend(relationship_id, end_of(body.until), principal.actor))
+    return _answer(
+        await run_in_threadpool(
+            mentoring.extend,
+            relationship_id,
+            end_of(body.until),
+            principal.actor,
+            admit=_theirs(principal),
+        )
+    )
 
 
 @router.post("/{relationship_id}/end", response_model=answers.SavedRelationship, responses=COMMAND)
-def end(
+async def end(
     relationship_id: UUID, body: EndIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """Either party (or staff) may end at any point; no reason is required."""
-    _load(mentoring, principal, relationship_id)
-    saved = mentoring.end(relationship_id, body.kind, body.reason_category, principal.actor)
+    saved = await run_in_threadpool(
+        mentoring.end,
+        relationship_id,
+        body.kind,
+        body.reason_category,
+        principal.actor,
+        admit=_theirs(principal),
+    )
     return _answer(saved)
 
 
@@ -260,10 +319,15 @@ def end(
     response_model=answers.SavedRelationship,
     responses=COMMAND,
 )
-def rematch(relationship_id: UUID, principal: Rematcher, mentoring: MentoringDep) -> dict[str, Any]:
+async def rematch(
+    relationship_id: UUID, principal: Rematcher, mentoring: MentoringDep
+) -> dict[str, Any]:
     """A new request for the same mentee, previous mentors excluded."""
-    _load(mentoring, principal, relationship_id)
-    return _answer(mentoring.rematch(relationship_id, principal.actor))
+    return _answer(
+        await run_in_threadpool(
+            mentoring.rematch, relationship_id, principal.actor, admit=_theirs(principal)
+        )
+    )
 
 
 @router.post(
@@ -272,15 +336,24 @@ def rematch(relationship_id: UUID, principal: Rematcher, mentoring: MentoringDep
     response_model=answers.SavedRelationship,
     responses=COMMAND,
 )
-def give_feedback(
+async def give_feedback(
     relationship_id: UUID, body: FeedbackIn, principal: Participant, mentoring: MentoringDep
 ) -> dict[str, Any]:
     """Survey answers. Mentors and mentees answer for themselves; staff may enter
     answers given on paper."""
-    _load(mentoring, principal, relationship_id)
-    if principal.role in ("mentor", "mentee") and body.respondent != principal.role:
-        raise Forbidden(f"a {principal.role} answers as the {principal.role}")
-    saved = mentoring.give_feedback(
-        relationship_id, body.stage, body.respondent, dict(body.answers), principal.actor
+
+    def admit(relationship: Relationship) -> None:
+        check_relationship(principal, relationship)
+        if principal.role in ("mentor", "mentee") and body.respondent != principal.role:
+            raise Forbidden(f"a {principal.role} answers as the {principal.role}")
+
+    saved = await run_in_threadpool(
+        mentoring.give_feedback,
+        relationship_id,
+        body.stage,
+        body.respondent,
+        dict(body.answers),
+        principal.actor,
+        admit=admit,
     )
     return _answer(saved)

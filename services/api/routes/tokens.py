@@ -53,7 +53,7 @@ def list_tokens(principal: TokenManager, runtime: RuntimeDep) -> list[dict[str, 
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=ONE_RECORD,
-    summary="Revoke a token: it stops working at once",
+    summary="Revoke a token: it stops working at once, in other API processes within a second",
 )
 def revoke_token(token_id: UUID, principal: TokenManager, runtime: RuntimeDep) -> None:
     if not runtime.tokens.revoke(token_id):
