@@ -31,27 +31,34 @@ async def get_mentoring(request: Request) -> Mentoring:
 
 async def authenticate(request: Request) -> Principal:
     """The caller of a bearer token; Unauthorized (401) if it is missing, unknown,
-    expired or revoked. Throttled (429) without looking at the token when the
-    client's address has presented too many that were not valid (services.throttle);
-    each of those counts, a missing token does not. A token found valid within the
-    last second is not read again (services.auth.TRUSTED_FOR); the database is read
-    in the thread pool."""
+    expired or revoked. A token found valid within the last second is not read
+    again (services.auth.TRUSTED_FOR). Any other is Throttled (429) without being
+    looked up when the client's address has presented too many that were not valid
+    (services.throttle); each of those counts, a missing token does not. The
+    database is read in the thread pool, never on the event loop."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
     runtime: Runtime = request.app.state.runtime
-    address = request.client.host if request.client else "unknown"
+    token = token.strip()
+    principal = runtime.tokens.trusted(token)
+    if principal is None:
+        address = request.client.host if request.client else "unknown"
+        principal = await run_in_threadpool(look_up, runtime, address, token)
+    request.state.principal = principal  # for the access log
+    return principal
+
+
+def look_up(runtime: Runtime, address: str, token: str) -> Principal:
+    """The token's caller, read from the database unless the address is throttled;
+    a token not found counts against the address."""
     retry_after = runtime.failed_authentications.retry_after(address)
     if retry_after is not None:
         raise Throttled(retry_after)
-    token = token.strip()
-    principal = runtime.tokens.trusted(token) or await run_in_threadpool(
-        runtime.tokens.resolve, token
-    )
+    principal = runtime.tokens.resolve(token)
     if principal is None:
         runtime.failed_authentications.record(address)
         raise Unauthorized()
-    request.state.principal = principal  # for the access log
     return principal
 
 
