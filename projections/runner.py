@@ -10,11 +10,12 @@ any command's position.
 """
 
 import contextlib
+import gc
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -403,6 +404,23 @@ class AllRebuilt:
 ALL_BATCH_SIZE = 50_000
 
 
+# While a rebuild runs: Python's cyclic collector runs once per this many new
+# containers rather than 700. A page of events makes millions of dicts, none of them
+# in cycles, and each collection walks them (docs/performance.md).
+REBUILD_COLLECTION_THRESHOLD = 50_000
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often until the block ends."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(REBUILD_COLLECTION_THRESHOLD, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+
+
 def rebuild_all(
     app: Application[UUID],
     database: ReportingDatabase,
@@ -428,7 +446,8 @@ def rebuild_all(
             workers.append(ProjectionWorker(app, database, name, batch_size))
             indexes = projection_class(name).view_class.secondary_indexes()
             _drop_indexes(database.url, [index for index, _ in indexes])
-        events, position = _feed_all(app, workers, batch_size, on_progress)
+        with fewer_collections():
+            events, position = _feed_all(app, workers, batch_size, on_progress)
     finally:
         for worker in workers:
             worker.close()
