@@ -12,7 +12,6 @@ keys stands between the dump and the events: the strongest case.
 """
 
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,9 +19,11 @@ from typing import Any
 from uuid import UUID
 
 import pgserver  # type: ignore[import-untyped]
+import psycopg
 import pytest
 
 from domain.equity_record import WITHHELD
+from projections import queries
 from services.web.identity import Identity
 from tests.e2e.client import Api
 from tests.e2e.conftest import serving
@@ -96,19 +97,14 @@ def found_in(everything: str, value: str) -> bool:
 
 
 def wait_for_projections(api: Api) -> None:
-    """Until every projection has reached the head of the event store."""
-    head = api.count_events()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        behind = rows(
-            api.runtime.database_url,
-            "SELECT name FROM reporting.projection_status WHERE position < %s",
-            head,
-        )
-        if not behind:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"projections behind: {behind}")
+    """Until every projection has applied every event recorded so far (their
+    tracking tables, as the API's reads wait for them)."""
+    with psycopg.connect(api.runtime.database_url, autocommit=True) as connection:
+        head = queries.head_position(connection)
+        if not queries.wait_for_position(connection, head, timeout=60):
+            positions = queries.projection_positions(connection)
+            behind = sorted(name for name, at in positions.items() if at < head)
+            raise AssertionError(f"projections behind {head}: {behind}")
 
 
 def reports(api: Api, scheme_id: str) -> dict[str, Any]:
