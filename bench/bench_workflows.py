@@ -307,16 +307,21 @@ async def lags(client: Client, mentoring: Mentoring, after: int) -> tuple[list[f
     return to_signal, to_applied
 
 
+def process_env(database_url: str, temporal_address: str) -> dict[str, str]:
+    """The settings of the `mentoring worker` and `relay` processes a part starts."""
+    return {
+        "MENTORING_DATABASE_URL": database_url,
+        "MENTORING_CIPHER_KEY": KEY,
+        "MENTORING_TEMPORAL_ADDRESS": temporal_address,
+    }
+
+
 async def part_b(rate: float, seconds: float) -> dict[str, float]:
     with scratch() as (database_url, folder), dev_server(folder / "temporal") as server:
         mentoring = app(database_url)
         scheme = create_scheme(mentoring, require_mentor_acceptance=False)
         pairs = active_pairs(mentoring, scheme, 200)
-        env = {
-            "MENTORING_DATABASE_URL": database_url,
-            "MENTORING_CIPHER_KEY": KEY,
-            "MENTORING_TEMPORAL_ADDRESS": server.address,
-        }
+        env = process_env(database_url, server.address)
         processes = [
             start_process(role, env, folder / f"{role}.log") for role in ("worker", "relay")
         ]
@@ -368,11 +373,7 @@ async def part_c(parked: int, idle_seconds: float = 60) -> dict[str, float | str
         relationships = [request_mentor(mentoring, scheme) for _ in range(parked)]
         recorded_s = time.perf_counter() - started
         server_before = rss_kib(server.process.pid)
-        env = {
-            "MENTORING_DATABASE_URL": database_url,
-            "MENTORING_CIPHER_KEY": KEY,
-            "MENTORING_TEMPORAL_ADDRESS": server.address,
-        }
+        env = process_env(database_url, server.address)
         processes = [start_process("worker", env, folder / "worker.log")]
         try:
             await asyncio.sleep(5)
@@ -621,11 +622,7 @@ async def part_d(pairs: int, within: float, baseline_pairs: int) -> dict[str, fl
         matched, deadlines = match_for_one_deadline(mentoring, pairs, within)
         recorded_s = time.perf_counter() - started
         first, last_deadline = min(deadlines.values()), max(deadlines.values())
-        env = {
-            "MENTORING_DATABASE_URL": database_url,
-            "MENTORING_CIPHER_KEY": KEY,
-            "MENTORING_TEMPORAL_ADDRESS": server.address,
-        }
+        env = process_env(database_url, server.address)
         processes = [
             start_process(role, env, folder / f"{role}.log") for role in ("worker", "relay")
         ]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 
+from tests.integration.test_up_stops_cleanly import answers
 from workflows.devserver import free_port
 
 READY_WITHIN = 90.0
@@ -50,14 +51,6 @@ def api_with_workers(database_url: str, workers: int, log: Path) -> Iterator[tup
         with suppress(ProcessLookupError):
             os.killpg(api.pid, signal.SIGKILL)
         api.wait()
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def listens_on(process: psutil.Process, port: int) -> bool:
