@@ -5,7 +5,7 @@ With one worker the app is served here, on the runtime the command built. With m
 uvicorn's supervisor binds the socket here, starts the workers (spawned: each is a
 new interpreter) and keeps them running: a worker that dies is replaced, and SIGINT
 or SIGTERM stops them all before `serve` returns; a worker whose parent dies (killed
-with SIGKILL) is stopped too. Each worker builds a runtime of its own
+with SIGKILL) is killed too. Each worker builds a runtime of its own
 (services.bootstrap.build_worker_runtime: its own pools on the same database) from
 the settings it is handed, and closes it when it stops. What the API's processes
 must share is kept in PostgreSQL.
@@ -76,12 +76,15 @@ def closing(runtime: "Runtime") -> Callable[[object], AbstractAsyncContextManage
 
 
 def stop_with_parent(parent_pid: int) -> None:
-    """In a worker: get SIGTERM when the supervisor dies, as from the supervisor (on
-    Linux; elsewhere a worker outlives a supervisor killed with SIGKILL)."""
+    """In a worker: be killed when the supervisor dies (on Linux; elsewhere a worker
+    outlives a supervisor killed with SIGKILL). At once, as the one process of
+    `--workers 1` would be: a worker shutting down gracefully with no one to
+    supervise it would go on answering on the port that a restarted `up` is about
+    to take."""
     with suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent_pid:  # it died before that
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def serve(runtime: "Runtime", workers: int) -> None:
