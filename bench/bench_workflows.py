@@ -433,9 +433,10 @@ async def part_c(parked: int, idle_seconds: float = 60) -> dict[str, float | str
     }
 
 
-# A parked workflow's history: started, a workflow task, the read_scheme_timers
-# activity, a workflow task, and its match timer started, last.
-PARKED_HISTORY = 11
+# A parked workflow's history: started and signalled, one workflow task (its
+# three events), the local activities' patch (a marker and the search attribute
+# it sets), read_scheme_timers' marker, and its match timer started, last.
+PARKED_HISTORY = 9
 
 
 async def parked_all(client: Client, relationships: list[Any]) -> bool:

@@ -21,6 +21,10 @@ NOTIFY = "notify"
 # the next candidate itself; kept so that their histories replay.
 INVITE_NEXT_CANDIDATE = "invite_next_candidate"
 LAPSE_INVITES_NEXT_CANDIDATE = "lapse-invites-next-candidate"
+# Workflows run their activities as local activities (in the workflow task that
+# needs them, with no activity task on the server) from this patch on; histories
+# recorded before it replay with the activity tasks they had.
+LOCAL_ACTIVITIES = "local-activities"
 
 
 @dataclass(frozen=True)

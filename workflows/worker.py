@@ -42,6 +42,9 @@ async def run_worker(
             + (retention.all() if retention else []),
             activity_executor=executor,
             max_concurrent_activities=max_concurrent_activities,
+            # RelationshipWorkflow runs its activities as local activities, on the
+            # same threads.
+            max_concurrent_local_activities=max_concurrent_activities,
             # Let activities under way finish: cancelling a thread mid-query
             # would leave its database connection broken.
             graceful_shutdown_timeout=SHUTDOWN_GRACE,

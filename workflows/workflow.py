@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.model import (
         INVITE_NEXT_CANDIDATE,
         LAPSE_INVITES_NEXT_CANDIDATE,
+        LOCAL_ACTIVITIES,
         NOTIFY,
         READ_SCHEME_TIMERS,
         RECORD_SIGNAL,
@@ -159,11 +160,19 @@ class RelationshipWorkflow:
     async def _activity(
         self, name: str, argument: object, result_type: type[R], refused: R | None = None
     ) -> R:
-        """Run an activity until it succeeds. A refusal (a non-retryable error) is
+        """Run an activity until it succeeds: a local activity, in the workflow task
+        that needs it (one workflow task for a timer's consequences and their
+        notices, rather than one per activity, and no activity task on the server).
+        A refusal (a non-retryable error) is
         logged and answered with `refused`, since nothing was recorded; without a
         `refused` value it fails the workflow."""
+        execute = (
+            workflow.execute_local_activity
+            if workflow.patched(LOCAL_ACTIVITIES)
+            else workflow.execute_activity
+        )
         try:
-            result: R = await workflow.execute_activity(
+            result: R = await execute(
                 name,
                 argument,
                 result_type=result_type,

@@ -3,8 +3,10 @@ over a Mentoring application on PostgreSQL, and the relay's own translation and
 delivery, driven step by step so a scenario decides when events reach workflows."""
 
 import asyncio
+import base64
+import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -13,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from google.protobuf.json_format import MessageToDict
 from psycopg_pool import ConnectionPool
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
@@ -56,6 +59,9 @@ ACTIVITY_FINISHED = frozenset(
     }
 )
 
+# The marker a local activity's result is recorded in (Temporal's core SDK).
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
 # Set to a folder to keep the history of every workflow a scenario ran
 # (bench/capture_histories.py does).
 CAPTURE_HISTORIES = "MENTORING_CAPTURE_HISTORIES"
@@ -67,16 +73,27 @@ def test_server_path() -> str:
 
 class DomainClock:
     """The time the domain stamps on events and calls today: an activity's events
-    take the moment the test server scheduled it (the timer's firing), a scenario's
-    own commands the server time the harness last read."""
+    take the test server's time (the moment it scheduled the activity, or for a
+    local activity, which the server never sees, its time while it runs: the
+    timer's firing, since the server skips no time while a workflow task is under
+    way), a scenario's own commands the server time the harness last read."""
 
     def __init__(self) -> None:
         self.scenario_now = datetime.now(UTC)
+        self.server_now: Callable[[], datetime] = lambda: self.scenario_now
+        self._local_attempts: dict[tuple[str, str, int], datetime] = {}
 
     def now(self) -> datetime:
-        if activity.in_activity():
-            return activity.info().current_attempt_scheduled_time
-        return self.scenario_now
+        if not activity.in_activity():
+            return self.scenario_now
+        info = activity.info()
+        if not info.is_local:
+            return info.current_attempt_scheduled_time
+        # One moment for the whole attempt, as a scheduled time would be.
+        attempt = (info.workflow_run_id, info.activity_id, info.attempt)
+        if attempt not in self._local_attempts:
+            self._local_attempts[attempt] = self.server_now()
+        return self._local_attempts[attempt]
 
 
 class Harness:
@@ -142,13 +159,11 @@ class Harness:
         return (await self.handle(relationship_id).describe()).status
 
     async def activities_run(self, relationship_id: UUID) -> list[str]:
-        """The activity types the workflow scheduled, in order (all runs)."""
+        """The activity types the workflow ran, in order (all runs): scheduled as
+        activity tasks, or recorded as local activities."""
         names = []
         async for history in self._histories(str(relationship_id)):
-            for event in history.events:
-                if event.HasField("activity_task_scheduled_event_attributes"):
-                    attributes = event.activity_task_scheduled_event_attributes
-                    names.append(attributes.activity_type.name)
+            names += activity_types([MessageToDict(event) for event in history.events])
         return names
 
     async def capture_histories(self, folder: Path, name: str) -> None:
@@ -187,6 +202,20 @@ class Harness:
             await asyncio.sleep(0.02)
 
 
+def activity_types(events: list[dict[str, Any]]) -> list[str]:
+    """The activity types in a history's events (in the JSON form of its proto), in
+    order: activity tasks scheduled, and local activities' markers."""
+    names = []
+    for event in events:
+        if "activityTaskScheduledEventAttributes" in event:
+            names.append(event["activityTaskScheduledEventAttributes"]["activityType"]["name"])
+        marker = event.get("markerRecordedEventAttributes", {})
+        if marker.get("markerName") == LOCAL_ACTIVITY_MARKER:
+            data = marker["details"]["data"]["payloads"][0]["data"]
+            names.append(json.loads(base64.b64decode(data))["activity_type"])
+    return names
+
+
 async def _enumerate(items: AsyncIterator[Any]) -> AsyncIterator[tuple[int, Any]]:
     index = 0
     async for item in items:
@@ -206,6 +235,10 @@ async def time_skipping_harness(
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=test_server_path()
     )
+    loop = asyncio.get_running_loop()
+    clock.server_now = lambda: asyncio.run_coroutine_threadsafe(
+        env.get_current_time(), loop
+    ).result(timeout=30)
     try:
         activities = RelationshipActivities(mentoring, outbox)
         with ThreadPoolExecutor(max_workers=4) as executor:
