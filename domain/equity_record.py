@@ -20,6 +20,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.copying import CopiedForCommands
 from domain.privacy import Classified
 from domain.relationship import Relationship
 from domain.vocabulary import EndKind
@@ -47,7 +48,7 @@ def shared_with_others(
     }
 
 
-class AnonymousEquityRecord(Aggregate):
+class AnonymousEquityRecord(CopiedForCommands, Aggregate):
     """One erased mentee, as the equity counts see them: requested a mentor, was
     matched, met their mentor, had a matched pairing end without blame."""
 

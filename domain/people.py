@@ -8,6 +8,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain import bounds
 from domain.actors import Actor
+from domain.copying import CopiedForCommands
 from domain.errors import DomainError, InvalidValue, NotEligible
 from domain.privacy import ERASED, Classified
 
@@ -20,7 +21,7 @@ class LeftScheme(NotEligible):
         super().__init__("left_scheme", f"the {kind} has left the scheme")
 
 
-class Mentor(Aggregate):
+class Mentor(CopiedForCommands, Aggregate):
     """A mentor in one scheme. `relationship_ids` are the pairs holding one of the
     mentor's places (matched or active); capacity bounds their number. `reminders`:
     whether they are sent reminders (never invitations: those always go)."""
@@ -227,7 +228,7 @@ class Mentor(Aggregate):
         self.left_at = timestamp
 
 
-class Mentee(Aggregate):
+class Mentee(CopiedForCommands, Aggregate):
     """A mentee in one scheme and cohort. Holds at most one open request, and
     remembers every mentor they have had (never to be paired with again).
     `reminders`: whether they are sent reminders."""

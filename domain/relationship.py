@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain import bounds
 from domain.actors import Actor
+from domain.copying import CopiedForCommands
 from domain.durations import parse_duration
 from domain.errors import InvalidValue, NotEligible, TransitionRefused
 from domain.privacy import ERASED, Classified
@@ -45,7 +46,7 @@ def planned_end_after(first_meeting_at: datetime, planned_duration: str) -> date
     return first_meeting_at + parse_duration(planned_duration)
 
 
-class Relationship(Aggregate):
+class Relationship(CopiedForCommands, Aggregate):
     """The lifecycle aggregate. `stalled`, `escalated`, `paused`, `midpoint_due`
     and `end_due` are flags orthogonal to `state`. `requested_since` is when the
     request last began waiting for a mentor (made, or back to requested);

@@ -8,6 +8,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain import bounds
 from domain.actors import Actor
+from domain.copying import CopiedForCommands
 from domain.durations import parse_duration, parse_retention
 from domain.errors import InvalidValue
 from domain.matching_settings import validated_matching
@@ -144,7 +145,7 @@ def questions_for(survey: list[SurveyQuestion], stage: str, audience: str) -> li
     return [q for q in survey if q["audience"] == audience and stage in q["stages"]]
 
 
-class Scheme(Aggregate):
+class Scheme(CopiedForCommands, Aggregate):
     """A scheme's settings change over time; each change is an event, so every past
     evaluation can say which rules were in force."""
 

@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.actors import Actor
+from domain.copying import CopiedForCommands
 from domain.errors import DomainError, InvalidValue
 from domain.privacy import Classified
 from domain.relationship import check_answers
@@ -68,7 +69,7 @@ class NotInScope(DomainError):
         super().__init__("this survey round does not ask you")
 
 
-class SurveyRound(Aggregate):
+class SurveyRound(CopiedForCommands, Aggregate):
     """Who is asked (`mentee_ids`, `mentor_ids`) and who has answered (`answered`)."""
 
     class Event(Aggregate.Event, Classified):
