@@ -392,6 +392,14 @@ class Dot(Aggregate):
     """The most trivial aggregate: created, and nothing else."""
 
 
+def bare_env(database_url: str, cipher_key: str | None) -> dict[str, str]:
+    """The service's event store settings with eventsourcing's own recorder, not the
+    service's (services.recorder): the baseline is eventsourcing as it comes."""
+    env = postgres_env(database_url, cipher_key)
+    del env["APPLICATION_RECORDER_TOPIC"]
+    return env
+
+
 class Bare(Application[uuid.UUID]):
     """A plain application, with its own events table in the same database."""
 
@@ -559,7 +567,7 @@ def run(args: argparse.Namespace) -> list[Phase]:
             pairs = run_async(matched_pairs(port, args.pairs, args.clients), limit=60)
             print_setup(args, database_url, len(pairs), time.perf_counter() - started)
             turn = itertools.count()
-            bare = Bare(env=postgres_env(database_url, cipher_key))
+            bare = Bare(env=bare_env(database_url, cipher_key))
             try:
                 for round_ in range(args.rounds + 1):  # round 0 is the warm-up
                     seconds = args.seconds if round_ else args.warmup

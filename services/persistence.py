@@ -15,6 +15,8 @@ def postgres_env(database_url: str, cipher_key: str | None = None) -> dict[str, 
         raise ConfigError(f"MENTORING_DATABASE_URL is not a PostgreSQL URL: {error}") from None
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        # eventsourcing's recorder, its statements rendered once (services.recorder).
+        "APPLICATION_RECORDER_TOPIC": "services.recorder:RenderedStatementsRecorder",
         "POSTGRES_DBNAME": str(parts.get("dbname") or "postgres"),
         "POSTGRES_HOST": str(parts.get("host") or "127.0.0.1"),
         "POSTGRES_PORT": str(parts.get("port") or "5432"),

@@ -7,12 +7,14 @@ from typing import Any
 
 import psycopg
 import pytest
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from domain.actors import Actor
 from domain.relationship import Relationship
 from services.application import Mentoring
 from services.errors import Conflict
 from services.persistence import create_cipher_key, postgres_env
+from services.recorder import RenderedStatementsRecorder
 from tests.unit.scenario import STAFF, TODAY
 
 NAME, EMAIL = "Dr Winifred Quaresma", "winifred.quaresma@example.nhs.uk"
@@ -145,3 +147,21 @@ def test_without_a_cipher_key_the_dump_shows_all_but_the_personal_fields(
     dump = _dump_events(database_url)
     assert "renal" in dump
     assert NAME not in dump and EMAIL not in dump
+
+
+@pytest.mark.parametrize("desc", [False, True])
+@pytest.mark.parametrize("limit", [None, 2])
+@pytest.mark.parametrize(("gt", "lte"), [(None, None), (1, None), (None, 3), (1, 3)])
+def test_the_recorder_reads_events_exactly_as_eventsourcing_composes_the_query(
+    app: Mentoring, gt: int | None, lte: int | None, desc: bool, limit: int | None
+) -> None:
+    """services.recorder renders its select once; it answers what eventsourcing's own
+    select_events answers, for every combination of its arguments."""
+    relationship = seed(app)["relationship"]
+    app.log_meeting(relationship, TODAY, "phone", 45, STAFF)
+    assert isinstance(app.recorder, RenderedStatementsRecorder)
+    arguments = {"gt": gt, "lte": lte, "desc": desc, "limit": limit}
+    ours = app.recorder.select_events(relationship, **arguments)
+    theirs = PostgresApplicationRecorder.select_events(app.recorder, relationship, **arguments)
+    assert [event.originator_version for event in ours] != []
+    assert ours == theirs
