@@ -13,7 +13,8 @@ there on (`verify_chain`). What a row shows:
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
 from functools import cache
@@ -90,6 +91,17 @@ _ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )
 _quoted = json.encoder.encode_basestring
+# The C encoder `_ENCODER.encode` would build afresh on every call, built once (a
+# third of the audit log's work was JSON): the same settings, without the check for
+# circular references (plain values never have any). Absent without json's C part.
+_c_make_encoder: Callable[..., Callable[[Any, int], Sequence[str]]] | None = getattr(
+    json.encoder, "c_make_encoder", None
+)
+_encode_chunks = (
+    _c_make_encoder(None, _ENCODER.default, _quoted, None, ":", ",", True, False, False)
+    if _c_make_encoder is not None
+    else None
+)
 
 
 def canonical(value: Any) -> str:
@@ -98,7 +110,12 @@ def canonical(value: Any) -> str:
         return str(_quoted(value))
     if value is None:
         return "null"
+    if _encode_chunks is not None and type(value) in _CONTAINERS:
+        return "".join(_encode_chunks(value, 0))
     return _ENCODER.encode(value)
+
+
+_CONTAINERS = frozenset({dict, list})
 
 
 def chain_hash(previous_hash: str, row: Mapping[str, Any]) -> str:
@@ -111,12 +128,29 @@ def _hash(previous_hash: str, payload: str) -> str:
     return hashlib.sha256(f"{previous_hash}{payload}".encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class _AuditRules:
+    """What the audit log takes from every event of one class."""
+
+    kind: str  # `Relationship.Matched`
+    aggregate_type: str  # `Relationship`
+    omitted: frozenset[str]  # attributes left out of `details`
+    sealed: tuple[str, ...]  # attributes in `sealed`, sorted
+    lists_questions: bool  # `details` lists the ids of the questions answered
+
+
 @cache
-def _rules(event_class: type) -> tuple[frozenset[str], tuple[str, ...]]:
-    """(attributes left out of `details`, sealed attributes) of an event class."""
+def _rules(event_class: type) -> _AuditRules:
+    """The audit rules of an event class, worked out once per class."""
     sealed = sealed_fields(event_class)
-    omitted = ENVELOPE | {"actor"} | sealed | personal_fields(event_class)
-    return frozenset(omitted), tuple(sorted(sealed))
+    kind = event_name(event_class)
+    return _AuditRules(
+        kind=kind,
+        aggregate_type=kind.split(".", 1)[0],
+        omitted=frozenset(ENVELOPE | {"actor"} | sealed | personal_fields(event_class)),
+        sealed=tuple(sorted(sealed)),
+        lists_questions=issubclass(event_class, Relationship.FeedbackGiven),
+    )
 
 
 def audit_rows(events: Iterable[Positioned], previous_hash: str) -> Iterator[tuple[Any, ...]]:
@@ -125,19 +159,24 @@ def audit_rows(events: Iterable[Positioned], previous_hash: str) -> Iterator[tup
 
     The hashed text is written out here piece by piece for speed; it is exactly the
     text `chain_hash` builds from a stored row (`verify_chain` depends on it)."""
+    as_is = _AS_IS
     for event, position in events:
-        kind = event_name(event)
-        aggregate_type = kind.split(".", 1)[0]
-        omitted, sealed = _rules(event.__class__)
+        rules = _rules(event.__class__)
+        kind = rules.kind
+        omitted = rules.omitted
         attributes = vars(event)
-        details = {key: plain(value) for key, value in attributes.items() if key not in omitted}
-        if isinstance(event, Relationship.FeedbackGiven):
+        details = {
+            key: value if type(value) in as_is else plain(value)
+            for key, value in attributes.items()
+            if key not in omitted
+        }
+        if rules.lists_questions:
             details["questions"] = sorted(attributes["answers"])
         actor = attributes.get("actor")
         sealed_text = None
-        if sealed:
-            sealed_text = canonical({field: plain(attributes.get(field)) for field in sealed})
-            if "actor" in sealed:
+        if rules.sealed:
+            sealed_text = canonical({field: plain(attributes.get(field)) for field in rules.sealed})
+            if "actor" in rules.sealed:
                 actor = None
         role, actor_id = (actor.role, actor.id) if actor else (None, None)
         recorded_at = event.timestamp.astimezone(UTC).isoformat()
@@ -145,7 +184,7 @@ def audit_rows(events: Iterable[Positioned], previous_hash: str) -> Iterator[tup
         version = event.originator_version
         details_text = canonical(details)
         payload = (
-            f"[{position},{_quoted(recorded_at)},{_quoted(aggregate_type)},"
+            f"[{position},{_quoted(recorded_at)},{_quoted(rules.aggregate_type)},"
             f"{_quoted(aggregate_id)},{version},{_quoted(kind)},{canonical(role)},"
             f"{canonical(actor_id)},{details_text},{sealed_text or 'null'}]"
         )
@@ -153,7 +192,7 @@ def audit_rows(events: Iterable[Positioned], previous_hash: str) -> Iterator[tup
         yield (
             position,
             recorded_at,
-            aggregate_type,
+            rules.aggregate_type,
             aggregate_id,
             version,
             kind,

@@ -6,7 +6,6 @@ list here is derived from the aggregates' declared event classes.
 """
 
 from dataclasses import fields
-from typing import Any
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
@@ -34,9 +33,9 @@ def topics(*event_classes: type[Aggregate.Event]) -> tuple[str, ...]:
     return tuple(get_topic(event_class) for event_class in event_classes)
 
 
-def event_name(domain_event: Any) -> str:
+def event_name(event_class: type) -> str:
     """`Relationship.Matched`: the aggregate class and the event, as in the audit log."""
-    return str(type(domain_event).__qualname__)
+    return str(event_class.__qualname__)
 
 
 ALL_RELATIONSHIP_TOPICS = topics(*events_of(Relationship))
