@@ -13,7 +13,7 @@ there on (`verify_chain`). What a row shows:
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -28,7 +28,13 @@ from domain.actors import Actor
 from domain.privacy import personal_fields, sealed_fields
 from domain.relationship import Relationship
 from projections.events import event_name
-from projections.view import Positioned, ReportingProjection, ReportingView, create_table_sql
+from projections.view import (
+    Positioned,
+    ReportingProjection,
+    ReportingView,
+    create_table_sql,
+    json_encoding,
+)
 
 GENESIS_HASH = "0" * 64
 AUDIT_COLUMNS: dict[str, str] = {
@@ -91,17 +97,7 @@ _ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )
 _quoted = json.encoder.encode_basestring
-# The C encoder `_ENCODER.encode` would build afresh on every call, built once (a
-# third of the audit log's work was JSON): the same settings, without the check for
-# circular references (plain values never have any). Absent without json's C part.
-_c_make_encoder: Callable[..., Callable[[Any, int], Sequence[str]]] | None = getattr(
-    json.encoder, "c_make_encoder", None
-)
-_encode_chunks = (
-    _c_make_encoder(None, _ENCODER.default, _quoted, None, ":", ",", True, False, False)
-    if _c_make_encoder is not None
-    else None
-)
+_encode = json_encoding(_ENCODER)
 
 
 def canonical(value: Any) -> str:
@@ -110,12 +106,7 @@ def canonical(value: Any) -> str:
         return str(_quoted(value))
     if value is None:
         return "null"
-    if _encode_chunks is not None and type(value) in _CONTAINERS:
-        return "".join(_encode_chunks(value, 0))
-    return _ENCODER.encode(value)
-
-
-_CONTAINERS = frozenset({dict, list})
+    return _encode(value)
 
 
 def chain_hash(previous_hash: str, row: Mapping[str, Any]) -> str:

@@ -53,9 +53,11 @@ def fold_rows(rows: dict[Any, Row], events: Sequence[Positioned]) -> None:
     row."""
     for event, position in events:
         if isinstance(event, Relationship.Requested):
-            rows[event.originator_id] = new_pair(event)
-            rows[event.originator_id]["requested_position"] = position
-        fold_pair(rows[event.originator_id], event, position)
+            row = rows[event.originator_id] = new_pair(event)
+            row["requested_position"] = position
+        else:
+            row = rows[event.originator_id]
+        fold_pair(row, event, position)
 
 
 class RelationshipsView(ReportingView):
