@@ -509,14 +509,10 @@ def _feed_all(
     events, position = 0, 0
     try:
         while (page := pages.get()) is not None:
-            positioned, topics, _, upto = page
+            positioned, topics, after, upto = page
             for worker, topic_set in zip(workers, wanted, strict=True):
                 while worker.position < upto:  # else a live runner got there first
-                    mine = [
-                        event
-                        for event, topic in zip(positioned, topics, strict=True)
-                        if event[1] > worker.position and (topic_set is None or topic in topic_set)
-                    ]
+                    mine = _events_for(positioned, topics, topic_set, worker.position, after)
                     if worker._apply(mine, worker.position, upto):
                         break
             events += len(positioned)
@@ -532,6 +528,27 @@ def _feed_all(
     if failed:
         raise failed[0]
     return events, position
+
+
+def _events_for(
+    positioned: list[Positioned],
+    topics: list[str],
+    topic_set: frozenset[str] | None,
+    position: int,
+    after: int,
+) -> list[Positioned]:
+    """The events of a page (read after `after`) of a projection's topics (all of
+    them for None) after its `position`, which is `after` unless a live runner has
+    moved it into the page."""
+    if topic_set is None:
+        chosen = list(positioned)
+    else:
+        chosen = [
+            event for event, topic in zip(positioned, topics, strict=True) if topic in topic_set
+        ]
+    if position > after:
+        chosen = [event for event in chosen if event[1] > position]
+    return chosen
 
 
 def _drop_indexes(database_url: str, names: list[str]) -> None:
