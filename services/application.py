@@ -9,14 +9,15 @@ and cohort runs are the `matchmaking` collaborator's (services.matchmaking).
 """
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, AggregateEvent, DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording
 from eventsourcing.utils import get_topic
 
 from domain import consequences, policy
@@ -203,6 +204,19 @@ class Mentoring(Application[UUID]):
             aggregate: Aggregate = self.repository.get(aggregate_id)
             assert isinstance(aggregate, kind)
             yield position, aggregate
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Recorded, and the cache given a copy of each aggregate as saved (the one
+        returned stays the command's own): eventsourcing, fast-forwarding, leaves the
+        cache at the version it last read, so the next command would read back and
+        apply again the events just saved. Another process's later events still come
+        in by fast-forward."""
+        recordings = super()._record(processing_event)
+        cache = self.repository.cache
+        if cache is not None:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                cache.put(aggregate_id, deepcopy(aggregate))
+        return recordings
 
     def _save(self, *aggregates: Aggregate) -> int:
         try:

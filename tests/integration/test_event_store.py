@@ -165,3 +165,58 @@ def test_the_recorder_reads_events_exactly_as_eventsourcing_composes_the_query(
     theirs = PostgresApplicationRecorder.select_events(app.recorder, relationship, **arguments)
     assert [event.originator_version for event in ours] != []
     assert ours == theirs
+
+
+def test_events_are_recorded_in_one_statement_that_waits_for_the_table_lock(
+    app: Mentoring, database_url: str
+) -> None:
+    """services.recorder's insert function takes eventsourcing's EXCLUSIVE lock on the
+    events table, so notification ids still commit in the order they are issued: a
+    command waits while another transaction holds the lock, then gets the next ids."""
+    relationship = seed(app)["relationship"]
+    before = app.recorder.max_notification_id() or 0
+    saved: list[int] = []
+    with psycopg.connect(database_url) as holder:
+        holder.execute("LOCK TABLE mentoring_events IN EXCLUSIVE MODE")
+        writer = threading.Thread(
+            target=lambda: saved.append(
+                app.log_meeting(relationship, TODAY, "phone", 45, STAFF).position
+            )
+        )
+        writer.start()
+        writer.join(timeout=1)
+        assert writer.is_alive() and saved == []
+        with psycopg.connect(database_url) as observer:
+            waiting = observer.execute(
+                "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            ).fetchall()
+        holder.rollback()
+    writer.join(timeout=10)
+    assert [query for (query,) in waiting] == [
+        'SELECT * FROM "public"."mentoring_events_insert"($1)'
+    ]
+    assert saved == [before + 1]
+
+
+def test_on_a_store_made_before_the_insert_function_events_are_recorded_as_eventsourcing_does(
+    app: Mentoring, database_url: str
+) -> None:
+    ids = seed(app)
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("DROP FUNCTION mentoring_events_insert")
+    app.log_meeting(ids["relationship"], TODAY, "phone", 45, STAFF)
+    assert app.get_relationship(ids["relationship"]).meetings_count == 1
+
+
+def test_after_a_save_the_cache_holds_a_copy_at_the_saved_version(app: Mentoring) -> None:
+    """The next command reads no events back (eventsourcing's fast-forward alone would
+    leave the cache at the version it last read), and the aggregate a command returns
+    is not the one cached, so a later fast-forward cannot change it under its reader."""
+    relationship = seed(app)["relationship"]
+    saved = app.log_meeting(relationship, TODAY, "phone", 45, STAFF).aggregate
+    assert app.repository.cache is not None
+    cached = app.repository.cache.get(relationship)
+    assert cached is not saved
+    assert cached.version == saved.version and vars(cached) == vars(saved)
+    app.recorder.select_events = lambda *args, **kwargs: []  # type: ignore[method-assign]
+    assert app.get_relationship(relationship).version == saved.version
