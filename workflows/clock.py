@@ -166,3 +166,19 @@ class RelationshipClock:
             if timer.remaining is not None:
                 timer.fires_at = at + timedelta(seconds=timer.remaining)
                 timer.remaining = None
+
+
+# Continue as new well before Temporal's limits (50k events); a busy pair adds a
+# few hundred events a year.
+HISTORY_LIMIT = 2_000
+
+
+@dataclass(frozen=True)
+class RelationshipWorkflowInput:
+    """RelationshipWorkflow's start: the relationship id alone; continue-as-new carries
+    the clock. Defined here, outside the workflow's module, which the sandbox runs
+    again for every workflow it loads (making a dataclass costs about half a millisecond)."""
+
+    relationship_id: str
+    clock: RelationshipClock | None = None
+    history_limit: int = HISTORY_LIMIT

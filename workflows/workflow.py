@@ -2,7 +2,7 @@
 
 import contextlib
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import TypeVar
 
@@ -13,7 +13,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from domain.policy import looks_for_candidates
     from domain.timers import TIMER, Consequence, Outcome
-    from workflows.clock import RelationshipClock, Timer
+    from workflows.clock import RelationshipClock, RelationshipWorkflowInput, Timer
     from workflows.model import (
         INVITE_NEXT_CANDIDATE,
         LAPSE_INVITES_NEXT_CANDIDATE,
@@ -32,23 +32,10 @@ with workflow.unsafe.imports_passed_through():
 
 R = TypeVar("R")
 
-# Continue as new well before Temporal's limits (50k events); a busy pair adds a
-# few hundred events a year.
-HISTORY_LIMIT = 2_000
-
 ACTIVITY_TIMEOUT = timedelta(seconds=15)
 # Retry until it works (the database may be down for a while); refusals by the
 # domain are raised as non-retryable errors and end the retries at once.
 ACTIVITY_RETRIES = RetryPolicy(maximum_interval=timedelta(minutes=1))
-
-
-@dataclass(frozen=True)
-class RelationshipWorkflowInput:
-    """Start with the relationship id alone; continue-as-new carries the clock."""
-
-    relationship_id: str
-    clock: RelationshipClock | None = None
-    history_limit: int = HISTORY_LIMIT
 
 
 @workflow.defn(name=WORKFLOW_NAME)
