@@ -13,7 +13,12 @@ COPY domain ./domain
 COPY services ./services
 COPY workflows ./workflows
 COPY projections ./projections
+# pip writes no bytecode under PYTHONDONTWRITEBYTECODE, so the service's own modules
+# are compiled here: the workflow sandbox imports workflows.workflow afresh for every
+# workflow it loads, and would otherwise compile it from source each time.
 RUN pip install . \
+    && cd "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+    && python -m compileall -q domain services workflows projections \
     && useradd --create-home --uid 10001 mentoring
 
 USER mentoring

@@ -35,10 +35,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from domain.lifecycle import LIFECYCLE_EVENTS
 from domain.relationship import Relationship
 from domain.survey_round import SurveyRound
+from workflows.clock import RelationshipWorkflowInput
 from workflows.model import RECORD_SIGNAL, TASK_QUEUE, LifecycleEvent
 from workflows.survey_round import SurveyRoundWorkflow
 from workflows.survey_round_model import workflow_id as survey_round_workflow_id
-from workflows.workflow import RelationshipWorkflow, RelationshipWorkflowInput
+from workflows.workflow import RelationshipWorkflow
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.timers import TIMER, Outcome
-    from workflows.clock import RelationshipClock, Timer
+    from workflows.clock import RelationshipClock, RelationshipWorkflowInput, Timer
     from workflows.model import WORKFLOW_NAME, TimerDue
-    from workflows.workflow import RelationshipWorkflow, RelationshipWorkflowInput
+    from workflows.workflow import RelationshipWorkflow
 
 
 @workflow.defn(name=WORKFLOW_NAME)

@@ -15,10 +15,10 @@ from tests.workflows.support import (
     request_mentor,
 )
 from tests.workflows.test_timers import DAY, SECOND, active_pair, matched_pair, only
-from workflows.clock import RelationshipClock
+from workflows.clock import RelationshipClock, RelationshipWorkflowInput
 from workflows.model import RECORD_SIGNAL
 from workflows.relay import lifecycle_event
-from workflows.workflow import RelationshipWorkflow, RelationshipWorkflowInput
+from workflows.workflow import RelationshipWorkflow
 
 pytestmark = pytest.mark.anyio
 
