@@ -2,6 +2,7 @@
 at once cannot both win, and personal data is encrypted at rest."""
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -184,18 +185,24 @@ def test_events_are_recorded_in_one_statement_that_waits_for_the_table_lock(
             )
         )
         writer.start()
-        writer.join(timeout=1)
+        with psycopg.connect(database_url, autocommit=True) as observer:
+            deadline = time.monotonic() + 10
+            while not (waiting := _waiting_for_locks(observer)) and time.monotonic() < deadline:
+                time.sleep(0.05)
         assert writer.is_alive() and saved == []
-        with psycopg.connect(database_url) as observer:
-            waiting = observer.execute(
-                "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-            ).fetchall()
         holder.rollback()
     writer.join(timeout=10)
     assert [query for (query,) in waiting] == [
         'SELECT * FROM "public"."mentoring_events_insert"($1)'
     ]
     assert saved == [before + 1]
+
+
+def _waiting_for_locks(connection: psycopg.Connection[Any]) -> list[tuple[str]]:
+    return connection.execute(
+        "SELECT query FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    ).fetchall()
 
 
 def test_on_a_store_made_before_the_insert_function_events_are_recorded_as_eventsourcing_does(
