@@ -94,8 +94,8 @@ class PersonKeys:
             try:
                 with self.pool.connection() as connection:
                     connection.execute(PERSON_KEYS_TABLE)
-            except psycopg.errors.UniqueViolation:  # created by another process meanwhile
-                pass
+            except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateObject):
+                pass  # made by another process or thread at the same moment
 
     def close(self) -> None:
         if self.pool is not None:

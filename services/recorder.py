@@ -12,8 +12,14 @@ NOTIFY, the INSERT, COMMIT, with five round trips to PostgreSQL and the table lo
 held across them. Here those same statements run inside a database function, called
 as one statement: one round trip, and the lock held only while PostgreSQL inserts
 and commits.
+
+Its tables, type and function are made by one process or thread at a time: several
+making them at once (`mentoring up` starts its services together, and the relay makes
+an application on each of its threads) fail in PostgreSQL with "tuple concurrently
+updated" or "already exists".
 """
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -23,9 +29,9 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.utils import retry
 from psycopg import Cursor, InterfaceError, OperationalError
 from psycopg.abc import AdaptContext
-from psycopg.errors import UndefinedFunction
+from psycopg.errors import DuplicateObject, UndefinedFunction
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Composable, Composed, Identifier
+from psycopg.sql import SQL, Composable, Composed, Identifier, Literal
 
 
 class Rendered(Composed):
@@ -91,6 +97,21 @@ class RenderedStatementsRecorder(PostgresApplicationRecorder):
         self._insert_call = Rendered(
             SQL("SELECT * FROM {schema}.{function}(%s)").format(schema=schema, function=function)
         )
+
+    def create_table(self) -> None:
+        """eventsourcing's, in one transaction that first takes an advisory lock of
+        the table's, so that whoever comes second finds everything made: its type
+        (made in a savepoint, as there is no CREATE TYPE IF NOT EXISTS), then its
+        table, indexes and function."""
+        key = Literal(f"{self.datastore.schema}.{self.events_table_name}")
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL("SELECT pg_advisory_xact_lock(hashtext({0}))").format(key))
+            for statement in self.sql_create_statements:
+                if "CREATE TYPE" in statement.as_string():
+                    with contextlib.suppress(DuplicateObject), curs.connection.transaction():
+                        curs.execute(statement, prepare=False)
+            self._create_table(curs)
+        self.datastore.register_type_adapters()
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(

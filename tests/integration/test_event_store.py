@@ -227,3 +227,36 @@ def test_after_a_save_the_cache_holds_a_copy_at_the_saved_version(app: Mentoring
     assert cached.version == saved.version and vars(cached) == vars(saved)
     app.recorder.select_events = lambda *args, **kwargs: []  # type: ignore[method-assign]
     assert app.get_relationship(relationship).version == saved.version
+
+
+def test_processes_starting_at_once_on_a_new_database_all_make_its_tables(
+    database_url: str,
+) -> None:
+    """`mentoring up` starts the API, the worker and the relay together, and the relay
+    makes an application on each of its threads: all of them making the event store's
+    tables, type and insert function at the same instant must all succeed."""
+    starters = 6
+    ready = threading.Barrier(starters)
+    made: list[Mentoring] = []
+    failed: list[BaseException] = []
+
+    def start() -> None:
+        ready.wait()
+        try:
+            made.append(Mentoring(env=postgres_env(database_url)))
+        except Exception as error:  # kept, to be reported below
+            failed.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(starters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    try:
+        assert failed == []
+        assert len(made) == starters
+        ids = seed(made[0])
+        assert made[-1].get_relationship(ids["relationship"]).version > 0
+    finally:
+        for app in made:
+            app.close()
