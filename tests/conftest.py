@@ -2,11 +2,14 @@
 
 import os
 import sys
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.support.databases import scratch_database, server_url
+from tests.support.midnight import wait_for_midnight
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +23,22 @@ def database_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test."""
     with scratch_database(postgres_server) as url:
         yield url
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A whole run (no paths given) started just before midnight UTC waits for it to
+    pass, before any test module is imported (tests.support.midnight)."""
+    if session.config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return
+    seconds = wait_for_midnight(datetime.now(UTC))
+    if seconds:
+        print(
+            f"\nWaiting {seconds / 60:.1f} minutes for midnight UTC to pass: the tests fix "
+            "today's date when they are imported (tests/support/midnight.py).",
+            file=sys.__stderr__,
+            flush=True,
+        )
+        time.sleep(seconds)
 
 
 _exit_status: list[int] = []
