@@ -144,6 +144,10 @@ class Temporal:
     async def client(self) -> Client:
         return await Client.connect(self.address, namespace=self.namespace)
 
+    def own_process(self) -> dict[str, int]:
+        """The dev server's process, to read its CPU: none for an external Temporal."""
+        return {"server": self.pid} if self.pid else {}
+
     def env(self) -> dict[str, str]:
         return {
             "MENTORING_TEMPORAL_ADDRESS": self.address,
@@ -456,7 +460,7 @@ async def part_c(
         try:
             await asyncio.sleep(5)
             worker_idle = rss_kib(processes[0].pid)
-            pids = {"worker": processes[0].pid} | ({"server": run.pid} if run.pid else {})
+            pids = {"worker": processes[0].pid} | run.own_process()
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             load_before = load_average()
             started = time.perf_counter()
@@ -708,9 +712,7 @@ async def part_d(
             processes = [
                 start_process(role, env, folder / f"{role}.log") for role in ("worker", "relay")
             ]
-            pids = {"worker": processes[0].pid, "relay": processes[1].pid}
-            if run.pid:
-                pids["server"] = run.pid
+            pids = {"worker": processes[0].pid, "relay": processes[1].pid} | run.own_process()
             try:
                 _, last = lifecycle_counts(mentoring)
                 await wait_until(lambda: tracked(connection) == last, 3600, "relayed", 1)
@@ -785,9 +787,11 @@ def main() -> None:
     parser.add_argument("--storm-within", type=float, default=720)
     parser.add_argument("--baseline-pairs", type=int, default=1000)
     parser.add_argument("--temporal-address", help="run on this Temporal, not a dev server")
-    parser.add_argument("--temporal-namespace", default="default")
+    parser.add_argument("--temporal-namespace", help="with --temporal-address (default: default)")
     args = parser.parse_args()
-    temporal = TemporalChoice(args.temporal_address, args.temporal_namespace)
+    if args.temporal_namespace and not args.temporal_address:
+        parser.error("--temporal-namespace needs --temporal-address")
+    temporal = TemporalChoice(args.temporal_address, args.temporal_namespace or "default")
     if "a" in args.parts:
         report("a relay vs raw signal-with-start", asyncio.run(part_a(temporal, args.pairs)))
     if "b" in args.parts:

@@ -238,7 +238,7 @@ def test_processes_starting_at_once_on_a_new_database_all_make_its_tables(
     starters = 6
     ready = threading.Barrier(starters)
     made: list[Mentoring] = []
-    failed: list[BaseException] = []
+    failed: list[Exception] = []
 
     def start() -> None:
         ready.wait()
