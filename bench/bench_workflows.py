@@ -3,7 +3,7 @@ a timer storm.
 
     .venv/bin/python bench/bench_workflows.py [--parts abcd] [--pairs 1000]
         [--rate 20] [--seconds 60] [--parked 10000]
-        [--storm 5000] [--storm-within 720] [--baseline-pairs 1000]
+        [--storm 5000] [--storm-within 720] [--baseline-pairs 1000] [--storm-workers 1]
         [--temporal-address HOST:PORT [--temporal-namespace NAME]]
 
 Each part uses a scratch database on the local PostgreSQL (dropped afterwards) and a
@@ -40,13 +40,14 @@ its workflows are terminated by one batch operation, so that none is left behind
     and the worker start, each scheme's first_meeting_within is set so that every
     pair's first-meeting timer falls due at one instant, `--storm-within` seconds
     after the last match (within a second or two: a scheme's own pairs take that
-    long to match). Then worker and relay run as processes; once every timer is
+    long to match). Then the relay and `--storm-workers` worker processes run
+    (one task queue: Temporal shares its tasks among them); once every timer is
     set they wait for the deadline. Lateness = when the stall was flagged (the
     StallFlagged event's timestamp in the event store) or its notice queued
     (notification_outbox.recorded_at) - that pair's deadline; target: all within
-    60 s. Also the CPU milliseconds per pair of server, worker and relay from the
-    deadline until the last notice. Baseline (after the worker and relay have
-    stopped): the same two activities (flag_stalled, then notify) called
+    60 s. Also the CPU milliseconds per pair of server, workers (all together) and
+    relay from the deadline until the last notice. Baseline (before the relay and
+    the workers start): the same two activities (flag_stalled, then notify) called
     directly on as many threads as the worker runs activities, for
     `--baseline-pairs` pairs matched just before; the ratio is the storm's rate
     (pairs / seconds from the deadline to the last notice) against that.
@@ -693,7 +694,7 @@ def raw_activity_rate(database_url: str, pairs: int, threads: int) -> float:
 
 
 async def part_d(
-    temporal: TemporalChoice, pairs: int, within: float, baseline_pairs: int
+    temporal: TemporalChoice, pairs: int, within: float, baseline_pairs: int, workers: int
 ) -> dict[str, float | str]:
     async with scratch_on(temporal) as (database_url, folder, run):
         # One connection kept for polling: the machine's PostgreSQL is shared, and
@@ -709,10 +710,12 @@ async def part_d(
             recorded_s = time.perf_counter() - started
             first, last_deadline = min(deadlines.values()), max(deadlines.values())
             env = process_env(database_url, run)
-            processes = [
-                start_process(role, env, folder / f"{role}.log") for role in ("worker", "relay")
-            ]
-            pids = {"worker": processes[0].pid, "relay": processes[1].pid} | run.own_process()
+            roles = {"relay": "relay"} | {f"worker-{n}": "worker" for n in range(1, workers + 1)}
+            processes = {
+                name: start_process(role, env, folder / f"{name}.log")
+                for name, role in roles.items()
+            }
+            pids = {name: process.pid for name, process in processes.items()} | run.own_process()
             try:
                 _, last = lifecycle_counts(mentoring)
                 await wait_until(lambda: tracked(connection) == last, 3600, "relayed", 1)
@@ -748,9 +751,10 @@ async def part_d(
                     key: at for key, at in notices_queued(connection).items() if key in deadlines
                 }
             finally:
-                stop(processes)
+                stop(list(processes.values()))
                 mentoring.close()
     storm_s = (max(queued.values()) - first).total_seconds()
+    workers_cpu = sum(used for role, used in cpu.items() if role.startswith("worker-"))
     return {
         "pairs": pairs,
         "due_s_after_last_match": within,
@@ -767,7 +771,8 @@ async def part_d(
         "storm_observed_s": (finished - first).total_seconds(),
         "load_after_storm": load_storm,
         "server_cpu_ms_per_pair": 1000 * cpu["server"] / pairs if "server" in cpu else NOT_READ,
-        "worker_cpu_ms_per_pair": 1000 * cpu["worker"] / pairs,
+        "worker_processes": workers,
+        "worker_cpu_ms_per_pair": 1000 * workers_cpu / pairs,
         "relay_cpu_ms_per_pair": 1000 * cpu["relay"] / pairs,
         "load_before_baseline": load_baseline,
         "baseline_pairs": baseline_pairs,
@@ -786,6 +791,9 @@ def main() -> None:
     parser.add_argument("--storm", type=int, default=5000)
     parser.add_argument("--storm-within", type=float, default=720)
     parser.add_argument("--baseline-pairs", type=int, default=1000)
+    parser.add_argument(
+        "--storm-workers", type=positive, default=1, help="worker processes in part (d)"
+    )
     parser.add_argument("--temporal-address", help="run on this Temporal, not a dev server")
     parser.add_argument("--temporal-namespace", help="with --temporal-address (default: default)")
     args = parser.parse_args()
@@ -799,8 +807,21 @@ def main() -> None:
     if "c" in args.parts:
         report("c parked workflows", asyncio.run(part_c(temporal, args.parked)))
     if "d" in args.parts:
-        figures = part_d(temporal, args.storm, args.storm_within, args.baseline_pairs)
+        figures = part_d(
+            temporal, args.storm, args.storm_within, args.baseline_pairs, args.storm_workers
+        )
         report("d timer storm", asyncio.run(figures))
+
+
+def positive(text: str) -> int:
+    """A whole number, at least 1 (argparse type)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number, at least 1: {text!r}")
+    return number
 
 
 def report(title: str, figures: Mapping[str, float | str]) -> None:
