@@ -62,6 +62,7 @@ from psycopg.conninfo import conninfo_to_dict
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from services.cli import worker_count  # noqa: E402
 from services.config import Settings  # noqa: E402
 from services.persistence import create_cipher_key, postgres_env  # noqa: E402
 from tests.support.databases import scratch_database as shared_scratch_database  # noqa: E402
@@ -724,7 +725,7 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     top = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     top.add_argument("--database", default=LOCAL_SERVER, help="a local PostgreSQL server URL")
     top.add_argument("--clients", type=int, default=8, help="connections, and save threads")
-    top.add_argument("--server-workers", type=int, default=1, help="uvicorn processes")
+    top.add_argument("--server-workers", type=worker_count, default=1, help="uvicorn processes")
     top.add_argument("--pairs", type=int, default=1000, help="matched pairs to log meetings on")
     top.add_argument("--seconds", type=float, default=5, help="length of each timed phase")
     top.add_argument("--warmup", type=float, default=2, help="untimed phase per path")

@@ -94,6 +94,7 @@ from domain.relationship import Relationship  # noqa: E402
 from domain.timers import TIMER, Outcome  # noqa: E402
 from services.application import Mentoring  # noqa: E402
 from services.bootstrap import serve_relay  # noqa: E402
+from services.cli import worker_count  # noqa: E402
 from services.persistence import create_cipher_key, postgres_env  # noqa: E402
 from tests.support.databases import scratch_database, server_url  # noqa: E402
 from tests.support.settings import settings_for  # noqa: E402
@@ -792,7 +793,7 @@ def main() -> None:
     parser.add_argument("--storm-within", type=float, default=720)
     parser.add_argument("--baseline-pairs", type=int, default=1000)
     parser.add_argument(
-        "--storm-workers", type=positive, default=1, help="worker processes in part (d)"
+        "--storm-workers", type=worker_count, default=1, help="worker processes in part (d)"
     )
     parser.add_argument("--temporal-address", help="run on this Temporal, not a dev server")
     parser.add_argument("--temporal-namespace", help="with --temporal-address (default: default)")
@@ -811,17 +812,6 @@ def main() -> None:
             temporal, args.storm, args.storm_within, args.baseline_pairs, args.storm_workers
         )
         report("d timer storm", asyncio.run(figures))
-
-
-def positive(text: str) -> int:
-    """A whole number, at least 1 (argparse type)."""
-    try:
-        number = int(text)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number, at least 1: {text!r}")
-    return number
 
 
 def report(title: str, figures: Mapping[str, float | str]) -> None:

@@ -189,7 +189,7 @@ def add_workers_option(command: argparse.ArgumentParser) -> None:
 
 
 def worker_count(text: str) -> int:
-    """A number of API processes: a whole number, at least 1."""
+    """A number of processes (API, worker): a whole number, at least 1."""
     try:
         count = int(text)
     except ValueError:
